@@ -1,0 +1,102 @@
+/**
+ * @file auth_bearer.c  Finding the token in `Authorization: Bearer ...`.
+ *
+ * Sofia splits the header's parameters at commas and keeps each one as
+ * written: `Bearer eyJ..` gives {"eyJ..", NULL} (RFC 8898, token68) and
+ * `Bearer access_token="eyJ.."` gives {"access_token=\"eyJ..\"", NULL}
+ * (3GPP TS 24.371). Only JWT characters (base64url and '.') are accepted.
+ */
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth/auth.h"
+
+static const char at_name[] = "access_token=";
+
+
+static bool jwt_chars(const char *s, size_t len)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789-_.";
+	size_t i;
+
+	if (!len)
+		return false;
+
+	for (i = 0; i < len; i++) {
+		if (!s[i] || !strchr(ok, s[i]))
+			return false;
+	}
+
+	return true;
+}
+
+
+/* The value of an `access_token=` parameter, quotes removed, or NULL. */
+static const char *access_token(const char *param, size_t *len)
+{
+	const char *v;
+	size_t n;
+
+	if (strncasecmp(param, at_name, sizeof(at_name) - 1))
+		return NULL;
+
+	v = param + sizeof(at_name) - 1;
+	n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v++;
+		n -= 2;
+	}
+
+	if (!jwt_chars(v, n))
+		return NULL;
+
+	*len = n;
+	return v;
+}
+
+
+/* Exactly one well-formed access_token parameter; others are ignored. */
+static const char *find_access_token(const char *const *params, size_t *len)
+{
+	const char *tok = NULL, *v;
+	size_t i, n = 0;
+
+	for (i = 0; params[i]; i++) {
+		if (strncasecmp(params[i], at_name, sizeof(at_name) - 1))
+			continue;
+
+		v = access_token(params[i], &n);
+		if (!v || tok)
+			return NULL;  /* malformed, or given twice */
+
+		tok = v;
+		*len = n;
+	}
+
+	return tok;
+}
+
+
+const char *auth_bearer_find(const char *const *params, size_t *len)
+{
+	const char *p;
+	size_t n;
+
+	if (!params || !params[0] || !len)
+		return NULL;
+
+	p = params[0];
+	if (!strchr(p, '=') && !strchr(p, '"')) {
+		/* token68: the only parameter */
+		n = strlen(p);
+		if (params[1] || !jwt_chars(p, n))
+			return NULL;
+
+		*len = n;
+		return p;
+	}
+
+	return find_access_token(params, len);
+}

@@ -1,0 +1,292 @@
+/**
+ * @file conf.c  Table-driven configuration loader (libconfig).
+ *
+ * Each option is one row of a schema table: name, type, where it lands in
+ * struct conf, default, bounds and a line of documentation. The loader walks
+ * the file against the tables, so unknown keys, wrong types and bounds are
+ * checked in one place; semantic checks that tie several options together
+ * follow in conf_check.c.
+ */
+#include "conf.h"
+#include "conf_priv.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OFF(type, field) offsetof(type, field)
+
+static const char *const alg_default[] = { "HS256", "RS256", "ES256", NULL };
+
+static const struct conf_opt issuer_opts[] = {
+	{ "issuer", CT_STR, OFF(struct conf_issuer, issuer), .required = 1,
+	  .doc = "expected `iss` claim of the tokens" },
+	{ "audience", CT_STR, OFF(struct conf_issuer, audience),
+	  .doc = "expected `aud` claim; empty: not checked" },
+	{ "keys", CT_PATH, OFF(struct conf_issuer, keys), .required = 1,
+	  .doc = "PEM public key, JWKS file (keys chosen by kid) or HMAC secret file" },
+	{ "algorithms", CT_STRV, OFF(struct conf_issuer, algorithms),
+	  .def_strv = alg_default, .doc = "accepted `alg` values: HS256, RS256, ES256" },
+	{ NULL }
+};
+
+static const struct conf_opt tenant_opts[] = {
+	{ "name", CT_STR, OFF(struct conf_tenant, name), .required = 1,
+	  .doc = "short unique name of the third party" },
+	{ "domain", CT_STR, OFF(struct conf_tenant, domain), .required = 1,
+	  .doc = "SIP domain of the tenant's users; also its digest realm" },
+	{ "origins", CT_STRV, OFF(struct conf_tenant, origins), .required = 1,
+	  .doc = "WebSocket Origins allowed to connect (exact match)" },
+	{ "allow_digest", CT_BOOL, OFF(struct conf_tenant, allow_digest),
+	  .def_int = 0, .doc = "offer and accept SIP digest for users in the store" },
+	{ "issuers", CT_LIST, OFF(struct conf_tenant, issuers), .sub = issuer_opts,
+	  .elem_size = sizeof(struct conf_issuer),
+	  .count_off = OFF(struct conf_tenant, issuer_count),
+	  .doc = "token issuers trusted for Bearer authentication" },
+	{ NULL }
+};
+
+static const struct conf_opt websocket_opts[] = {
+	{ "ws_address", CT_STR, OFF(struct conf_websocket, ws_address),
+	  .def_str = "127.0.0.1", .doc = "address of the plain ws listener" },
+	{ "ws_port", CT_INT, OFF(struct conf_websocket, ws_port), .def_int = 8080,
+	  .min = 0, .max = 65535, .doc = "port of the ws listener; 0 disables it" },
+	{ "wss_address", CT_STR, OFF(struct conf_websocket, wss_address),
+	  .def_str = "0.0.0.0", .doc = "address of the TLS (wss) listener" },
+	{ "wss_port", CT_INT, OFF(struct conf_websocket, wss_port), .def_int = 0,
+	  .min = 0, .max = 65535, .doc = "port of the wss listener; 0 disables it" },
+	{ "tls_certificate", CT_PATH, OFF(struct conf_websocket, tls_certificate),
+	  .def_str = "", .doc = "PEM certificate chain for wss" },
+	{ "tls_key", CT_PATH, OFF(struct conf_websocket, tls_key), .def_str = "",
+	  .doc = "PEM private key for wss" },
+	{ "max_frame_size", CT_INT, OFF(struct conf_websocket, max_frame_size),
+	  .def_int = 65536, .min = 1024, .max = 1048576,
+	  .doc = "largest WebSocket frame accepted (bytes)" },
+	{ "max_message_size", CT_INT, OFF(struct conf_websocket, max_message_size),
+	  .def_int = 65536, .min = 1024, .max = 1048576,
+	  .doc = "largest SIP message accepted, fragments joined (bytes)" },
+	{ "ping_interval", CT_INT, OFF(struct conf_websocket, ping_interval),
+	  .def_int = 30, .min = 0, .max = 3600,
+	  .doc = "seconds between WebSocket pings; 0 disables them" },
+	{ "idle_timeout", CT_INT, OFF(struct conf_websocket, idle_timeout),
+	  .def_int = 120, .min = 5, .max = 86400,
+	  .doc = "seconds without any frame (pongs count) before closing" },
+	{ "handshake_timeout", CT_INT, OFF(struct conf_websocket, handshake_timeout),
+	  .def_int = 10, .min = 1, .max = 300,
+	  .doc = "seconds allowed for the TLS and HTTP upgrade handshake" },
+	{ NULL }
+};
+
+static const struct conf_opt registrar_opts[] = {
+	{ "min_expires", CT_INT, OFF(struct conf_registrar, min_expires),
+	  .def_int = 60, .min = 1, .max = 86400,
+	  .doc = "shortest registration accepted (423 below it)" },
+	{ "max_expires", CT_INT, OFF(struct conf_registrar, max_expires),
+	  .def_int = 3600, .min = 1, .max = 604800,
+	  .doc = "longest registration granted (longer ones are cut to it)" },
+	{ "default_expires", CT_INT, OFF(struct conf_registrar, default_expires),
+	  .def_int = 600, .min = 1, .max = 604800,
+	  .doc = "expiry when the REGISTER gives none" },
+	{ NULL }
+};
+
+static const struct conf_opt auth_opts[] = {
+	{ "clock_skew", CT_INT, OFF(struct conf_auth, clock_skew), .def_int = 30,
+	  .min = 0, .max = 600, .doc = "seconds of clock skew allowed on exp/nbf" },
+	{ "nonce_lifetime", CT_INT, OFF(struct conf_auth, nonce_lifetime),
+	  .def_int = 300, .min = 10, .max = 86400,
+	  .doc = "seconds a digest nonce stays valid" },
+	{ "max_nonces", CT_INT, OFF(struct conf_auth, max_nonces),
+	  .def_int = 100000, .min = 100, .max = 10000000,
+	  .doc = "outstanding digest nonces remembered for replay checks" },
+	{ NULL }
+};
+
+static const struct conf_opt store_opts[] = {
+	{ "path", CT_PATH, OFF(struct conf_store, path), .def_str = "wtpf.db",
+	  .doc = "SQLite database file (created and migrated on start)" },
+	{ NULL }
+};
+
+const struct conf_opt conf_root_opts[] = {
+	{ "log_level", CT_STR, OFF(struct conf, log_level), .def_str = "info",
+	  .doc = "error, warn, info or debug" },
+	{ "websocket", CT_GROUP, OFF(struct conf, websocket), .sub = websocket_opts,
+	  .doc = "the SIP-over-WebSocket edge (RFC 7118)" },
+	{ "registrar", CT_GROUP, OFF(struct conf, registrar), .sub = registrar_opts,
+	  .doc = "the registrar of the WICs" },
+	{ "auth", CT_GROUP, OFF(struct conf, auth), .sub = auth_opts,
+	  .doc = "token and digest verification" },
+	{ "store", CT_GROUP, OFF(struct conf, store), .sub = store_opts,
+	  .doc = "persistent store" },
+	{ "tenants", CT_LIST, OFF(struct conf, tenants), .sub = tenant_opts,
+	  .elem_size = sizeof(struct conf_tenant),
+	  .count_off = OFF(struct conf, tenant_count), .required = 1,
+	  .doc = "the third parties served" },
+	{ NULL }
+};
+
+void conf_err(struct conf_ctx *cx, const config_setting_t *s, const char *key,
+	      const char *fmt, ...)
+{
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	unsigned line = s ? config_setting_source_line(s) : 0;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	conf_errs_append(cx, "%s:%u: %s: %s\n", file ? file : cx->path, line,
+		      key, msg);
+}
+
+void conf_errs_append(struct conf_ctx *cx, const char *fmt, ...)
+{
+	va_list ap;
+	char *line = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	size_t old = cx->errs ? strlen(cx->errs) : 0;
+	char *grown = realloc(cx->errs, old + (size_t)n + 1);
+	if (grown) {
+		memcpy(grown + old, line, (size_t)n + 1);
+		cx->errs = grown;
+	}
+	free(line);
+	cx->nerr++;
+}
+
+static void key_path(char *buf, size_t size, const char *parent,
+		     const char *name)
+{
+	snprintf(buf, size, "%s%s%s", parent, *parent ? "." : "", name);
+}
+
+static const struct conf_opt *opt_find(const struct conf_opt *opts,
+				       const char *name)
+{
+	for (; opts->name; opts++)
+		if (!strcmp(opts->name, name))
+			return opts;
+	return NULL;
+}
+
+int conf_load(const char *path, struct conf **confp, char **errs)
+{
+	struct conf_ctx cx = { .path = path };
+	struct conf *conf = NULL;
+	config_t cfg;
+	FILE *f;
+	int err = 0;
+
+	if (errs)
+		*errs = NULL;
+	f = fopen(path, "r");
+	if (!f) {
+		err = errno;
+		conf_errs_append(&cx, "%s: cannot open: %s\n", path, strerror(err));
+		goto out;
+	}
+	fclose(f);
+	config_init(&cfg);
+	cx.base_dir = conf_dir_of(path);
+	if (cx.base_dir)
+		config_set_include_dir(&cfg, cx.base_dir);
+	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+		conf_errs_append(&cx, "%s:%d: syntax error: %s\n",
+			      config_error_file(&cfg) ? config_error_file(&cfg) : path,
+			      config_error_line(&cfg), config_error_text(&cfg));
+		err = EINVAL;
+	} else {
+		conf = calloc(1, sizeof *conf);
+		if (!conf || !cx.base_dir) {
+			err = ENOMEM;
+		} else {
+			conf->file = strdup(path);
+			conf_walk_group(&cx, config_root_setting(&cfg), "",
+					conf_root_opts, conf);
+			if (!cx.nerr)
+				conf_check(&cx, config_root_setting(&cfg), conf);
+			if (cx.nerr)
+				err = EINVAL;
+		}
+	}
+	free(cx.base_dir);
+	config_destroy(&cfg);
+out:
+	if (err) {
+		conf_free(conf);
+		conf = NULL;
+		if (errs)
+			*errs = cx.errs;
+		else
+			free(cx.errs);
+		return err;
+	}
+	free(cx.errs);
+	*confp = conf;
+	return 0;
+}
+
+void conf_walk_group(struct conf_ctx *cx, const config_setting_t *group,
+		     const char *parent, const struct conf_opt *opts, void *obj)
+{
+	char key[256];
+	int n = group ? config_setting_length(group) : 0;
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(s);
+		key_path(key, sizeof key, parent, name ? name : "?");
+		if (!name || !opt_find(opts, name))
+			conf_err(cx, s, key, "unknown key");
+	}
+	for (const struct conf_opt *o = opts; o->name; o++) {
+		config_setting_t *s = group ? config_setting_get_member(group, o->name) : NULL;
+		key_path(key, sizeof key, parent, o->name);
+		if (!s && o->required)
+			conf_err(cx, group, key, "missing (required)");
+		conf_set_value(cx, s, key, o, obj);
+	}
+}
+
+static void schema_print_opts(FILE *out, const struct conf_opt *opts,
+			      const char *parent)
+{
+	static const char *const tn[] = { "int", "bool", "string", "path",
+					  "strings", "group", "list" };
+	char key[256];
+
+	for (const struct conf_opt *o = opts; o->name; o++) {
+		key_path(key, sizeof key, parent, o->name);
+		fprintf(out, "%-36s %-7s ", key, tn[o->type]);
+		if (o->type == CT_INT)
+			fprintf(out, "default %ld, range [%ld, %ld]; ", o->def_int,
+				o->min, o->max);
+		else if (o->type == CT_BOOL)
+			fprintf(out, "default %s; ", o->def_int ? "true" : "false");
+		else if (o->def_str)
+			fprintf(out, "default \"%s\"; ", o->def_str);
+		fprintf(out, "%s%s\n", o->required ? "required; " : "", o->doc);
+		if (o->sub) {
+			char sub[256];
+			snprintf(sub, sizeof sub, "%s%s", key,
+				 o->type == CT_LIST ? "[]" : "");
+			schema_print_opts(out, o->sub, sub);
+		}
+	}
+}
+
+void conf_schema_print(void *out)
+{
+	schema_print_opts(out, conf_root_opts, "");
+}

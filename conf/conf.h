@@ -1,0 +1,103 @@
+/**
+ * @file conf.h  The gateway's configuration: schema, loader and validation.
+ *
+ * Every option is declared once, in the schema table of conf.c, with its
+ * type, default and bounds. The loader reads a libconfig file, refuses
+ * unknown keys, wrong types and out-of-range values, and reports every error
+ * as "FILE:LINE: KEY: what is wrong". A loaded configuration is immutable and
+ * owned by whoever called conf_load(); free it with conf_free().
+ */
+#ifndef WTPF_CONF_H
+#define WTPF_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/** A NULL-terminated array of strings, owned by the configuration. */
+typedef char **conf_strv_t;
+
+/** One token issuer trusted by a tenant. */
+struct conf_issuer {
+	char *issuer;           /**< expected `iss` claim */
+	char *audience;         /**< expected `aud` (string or array member) */
+	char *keys;             /**< PEM or JWKS file, or an HS* secret file */
+	conf_strv_t algorithms; /**< accepted `alg` values, e.g. "ES256" */
+};
+
+/** A third party served by the gateway. */
+struct conf_tenant {
+	char *name;             /**< short unique name, used in logs and the store */
+	char *domain;           /**< SIP domain of its users; also the digest realm */
+	conf_strv_t origins;    /**< allowed WebSocket Origins (exact match) */
+	bool allow_digest;      /**< offer and accept SIP digest */
+	struct conf_issuer *issuers;
+	size_t issuer_count;
+};
+
+struct conf_websocket {
+	char *ws_address;
+	int ws_port;            /**< 0 disables the plain listener */
+	char *wss_address;
+	int wss_port;           /**< 0 disables the TLS listener */
+	char *tls_certificate;
+	char *tls_key;
+	int max_frame_size;
+	int max_message_size;
+	int ping_interval;      /**< seconds; 0 disables pings */
+	int idle_timeout;       /**< seconds without a frame before closing */
+	int handshake_timeout;
+};
+
+struct conf_registrar {
+	int min_expires;
+	int max_expires;
+	int default_expires;
+};
+
+struct conf_auth {
+	int clock_skew;         /**< seconds allowed on exp / nbf */
+	int nonce_lifetime;     /**< seconds a digest nonce stays valid */
+	int max_nonces;         /**< outstanding nonces kept for replay checks */
+};
+
+struct conf_store {
+	char *path;             /**< SQLite database file */
+};
+
+struct conf {
+	char *file;             /**< the file this was loaded from */
+	char *log_level;
+	struct conf_websocket websocket;
+	struct conf_registrar registrar;
+	struct conf_auth auth;
+	struct conf_store store;
+	struct conf_tenant *tenants;
+	size_t tenant_count;
+};
+
+/**
+ * Loads and validates @p path. On success stores a new configuration in
+ * @p *confp and returns 0. On error returns EINVAL (or errno for I/O) and,
+ * when @p errs is not NULL, a newly malloc'd text of all errors, one per
+ * line, that the caller frees.
+ */
+int conf_load(const char *path, struct conf **confp, char **errs);
+
+/** Frees a configuration from conf_load(). NULL is allowed. */
+void conf_free(struct conf *conf);
+
+/** The tenant called @p name, or NULL. O(tenants). */
+const struct conf_tenant *conf_tenant_find(const struct conf *conf,
+					   const char *name);
+
+/** True when @p s is one of the strings of @p v. */
+bool conf_strv_has(conf_strv_t v, const char *s);
+
+/**
+ * Writes the schema as a documented example configuration (every option,
+ * its type, default and bounds) to @p out. Used to keep conf/wtpf.conf
+ * complete: `wtpfd --print-schema`.
+ */
+void conf_schema_print(void *out);
+
+#endif

@@ -1,0 +1,135 @@
+/**
+ * @file conf_check.c  Checks that tie several options together, run once
+ * every option has passed its own type and bounds checks.
+ */
+#include "conf.h"
+#include "conf_priv.h"
+#include "util/log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const alg_supported[] = { "HS256", "RS256", "ES256", NULL };
+
+/* Reports at the line of @p path (a libconfig path such as
+ * "tenants.[0].name"), or of its nearest existing parent. */
+static void err_at(struct conf_ctx *cx, const config_setting_t *root,
+		   const char *path, const char *msg)
+{
+	char buf[256];
+	const config_setting_t *s = NULL;
+
+	snprintf(buf, sizeof buf, "%s", path);
+	while (!(s = config_setting_lookup((config_setting_t *)root, buf))) {
+		char *dot = strrchr(buf, '.');
+		if (!dot)
+			break;
+		*dot = '\0';
+	}
+	conf_err(cx, s ? s : root, path, "%s", msg);
+}
+
+static void check_file(struct conf_ctx *cx, const config_setting_t *root,
+		       const char *path, const char *file)
+{
+	char msg[512];
+
+	if (access(file, R_OK) == 0)
+		return;
+	snprintf(msg, sizeof msg, "cannot read file '%s'", file);
+	err_at(cx, root, path, msg);
+}
+
+static void check_websocket(struct conf_ctx *cx, const config_setting_t *root,
+			    const struct conf_websocket *ws)
+{
+	if (!ws->ws_port && !ws->wss_port)
+		err_at(cx, root, "websocket.ws_port",
+		       "no listener: set ws_port or wss_port");
+	if (ws->ws_port && ws->ws_port == ws->wss_port)
+		err_at(cx, root, "websocket.wss_port",
+		       "ws_port and wss_port must differ");
+	if (!ws->wss_port)
+		return;
+	if (!*ws->tls_certificate)
+		err_at(cx, root, "websocket.tls_certificate",
+		       "required when wss_port is set");
+	else
+		check_file(cx, root, "websocket.tls_certificate", ws->tls_certificate);
+	if (!*ws->tls_key)
+		err_at(cx, root, "websocket.tls_key", "required when wss_port is set");
+	else
+		check_file(cx, root, "websocket.tls_key", ws->tls_key);
+}
+
+static void check_issuer(struct conf_ctx *cx, const config_setting_t *root,
+			 const char *at, const struct conf_issuer *is)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "%s.keys", at);
+	check_file(cx, root, path, is->keys);
+	snprintf(path, sizeof path, "%s.algorithms", at);
+	if (!is->algorithms || !is->algorithms[0])
+		err_at(cx, root, path, "must name at least one algorithm");
+	for (size_t i = 0; is->algorithms && is->algorithms[i]; i++) {
+		if (!conf_strv_has((conf_strv_t)alg_supported, is->algorithms[i])) {
+			char msg[160];
+			snprintf(msg, sizeof msg, "unsupported algorithm '%.40s' "
+				 "(HS256, RS256, ES256)", is->algorithms[i]);
+			err_at(cx, root, path, msg);
+		}
+	}
+}
+
+static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
+			 const struct conf *conf, size_t i)
+{
+	const struct conf_tenant *t = &conf->tenants[i];
+	char at[64], path[128];
+
+	snprintf(at, sizeof at, "tenants.[%zu]", i);
+	for (size_t j = 0; j < i; j++) {
+		if (!strcmp(conf->tenants[j].name, t->name)) {
+			snprintf(path, sizeof path, "%s.name", at);
+			err_at(cx, root, path, "duplicate tenant name");
+		}
+		if (!strcasecmp(conf->tenants[j].domain, t->domain)) {
+			snprintf(path, sizeof path, "%s.domain", at);
+			err_at(cx, root, path, "duplicate tenant domain");
+		}
+	}
+	if (!t->origins[0]) {
+		snprintf(path, sizeof path, "%s.origins", at);
+		err_at(cx, root, path, "must list at least one Origin");
+	}
+	if (!t->issuer_count && !t->allow_digest)
+		err_at(cx, root, at, "no way to authenticate: "
+		       "give issuers or set allow_digest");
+	for (size_t k = 0; k < t->issuer_count; k++) {
+		snprintf(path, sizeof path, "%s.issuers.[%zu]", at, k);
+		check_issuer(cx, root, path, &t->issuers[k]);
+	}
+}
+
+void conf_check(struct conf_ctx *cx, const config_setting_t *root,
+		struct conf *conf)
+{
+	const struct conf_registrar *r = &conf->registrar;
+	enum log_level lvl;
+
+	if (log_level_parse(conf->log_level, &lvl))
+		err_at(cx, root, "log_level", "must be error, warn, info or debug");
+	check_websocket(cx, root, &conf->websocket);
+	if (r->min_expires > r->max_expires)
+		err_at(cx, root, "registrar.min_expires", "greater than max_expires");
+	if (r->default_expires < r->min_expires ||
+	    r->default_expires > r->max_expires)
+		err_at(cx, root, "registrar.default_expires",
+		       "must lie between min_expires and max_expires");
+	if (!conf->tenant_count)
+		err_at(cx, root, "tenants", "at least one tenant is required");
+	for (size_t i = 0; i < conf->tenant_count; i++)
+		check_tenant(cx, root, conf, i);
+}

@@ -1,0 +1,149 @@
+/**
+ * @file main.c  wtpfd: the gateway daemon. One thread, one GLib main loop
+ * driving Sofia-SIP (su_glib root) and libwebsockets (foreign GLib loop).
+ */
+#include "gateway/cli.h"
+#include "conf/conf.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "gateway/wic/wic.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sofia-sip/su_glib.h>
+
+#define SHUTDOWN_GRACE_MS 2000
+
+struct gw {
+	GMainLoop *loop;
+	su_root_t *root;
+	struct conf *conf;
+	struct store *store;
+	struct wic *wic;
+	gint64 stop_deadline;
+	int exit_code;
+};
+
+static gboolean on_stop_poll(gpointer arg)
+{
+	struct gw *gw = arg;
+
+	if (wic_flow_count(gw->wic) && g_get_monotonic_time() < gw->stop_deadline)
+		return G_SOURCE_CONTINUE;
+	g_main_loop_quit(gw->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean on_signal(gpointer arg)
+{
+	struct gw *gw = arg;
+
+	if (gw->stop_deadline)
+		return G_SOURCE_CONTINUE;
+	log_info("main", 0, "signal received: shutting down (%zu flows)",
+		 wic_flow_count(gw->wic));
+	wic_shutdown(gw->wic);
+	gw->stop_deadline = g_get_monotonic_time() + SHUTDOWN_GRACE_MS * 1000;
+	g_timeout_add(20, on_stop_poll, gw);
+	return G_SOURCE_CONTINUE;
+}
+
+static int gw_start(struct gw *gw, const char *path)
+{
+	enum log_level lvl = LOG_INFO;
+	char *errs = NULL;
+	int err;
+
+	err = conf_load(path, &gw->conf, &errs);
+	if (err) {
+		fprintf(stderr, "%s", errs ? errs : "configuration error\n");
+		free(errs);
+		return err;
+	}
+	log_level_parse(gw->conf->log_level, &lvl);
+	log_level_set(lvl);
+	err = store_open(&gw->store, gw->conf->store.path);
+	if (err)
+		return err;
+	gw->loop = g_main_loop_new(NULL, FALSE);
+	gw->root = su_glib_root_create(NULL);
+	if (!gw->root)
+		return ENOMEM;
+	su_root_threading(gw->root, 0);
+	g_source_attach(su_glib_root_gsource(gw->root), NULL);
+	return wic_create(&gw->wic, gw->root, gw->loop, gw->conf, gw->store);
+}
+
+static void gw_stop(struct gw *gw)
+{
+	wic_destroy(gw->wic);
+	if (gw->root)
+		su_root_destroy(gw->root);
+	store_close(gw->store);
+	conf_free(gw->conf);
+	if (gw->loop)
+		g_main_loop_unref(gw->loop);
+}
+
+static int run(const char *path)
+{
+	struct gw gw;
+	int err;
+
+	memset(&gw, 0, sizeof gw);
+	su_init();
+	err = gw_start(&gw, path);
+	if (!err) {
+		guint s1 = g_unix_signal_add(SIGTERM, on_signal, &gw);
+		guint s2 = g_unix_signal_add(SIGINT, on_signal, &gw);
+		log_info("main", 0, "wtpfd running (config %s)", path);
+		g_main_loop_run(gw.loop);
+		g_source_remove(s1);
+		g_source_remove(s2);
+		log_info("main", 0, "wtpfd stopped");
+	} else {
+		log_err("main", 0, "start failed: %s", strerror(err));
+	}
+	gw_stop(&gw);
+	su_deinit();
+	return err ? 1 : 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: wtpfd -c FILE               run the gateway\n"
+		"       wtpfd --check-config FILE   validate a configuration\n"
+		"       wtpfd --print-schema        list every option\n"
+		"       wtpfd user add -c FILE TENANT USER [PASSWORD|-]\n"
+		"       wtpfd user del -c FILE TENANT USER\n"
+		"       wtpfd token -c FILE -t TENANT -s SUBJECT [-i IMPU] [-l TTL]\n");
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 3 && !strcmp(argv[1], "-c"))
+		return run(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--check-config"))
+		return cli_check_config(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--print-schema")) {
+		conf_schema_print(stdout);
+		return 0;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "user"))
+		return cli_user(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "token"))
+		return cli_token(argc - 1, argv + 1);
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,292 @@
+/**
+ * @file wic_auth.c  Authenticating WICs: tenants' token keys, the Origin
+ * policy, Bearer tokens (at the handshake or in REGISTER) and SIP digest
+ * against users in the store, with the 401 challenges that go with them.
+ */
+#include "wic_priv.h"
+#include "auth/auth.h"
+#include "conf/conf.h"
+#include "store/store.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/url.h>
+
+int wic_tenants_load(struct wic *wic)
+{
+	const struct conf *conf = wic->conf;
+
+	wic->tenants = calloc(conf->tenant_count, sizeof *wic->tenants);
+	if (!wic->tenants)
+		return ENOMEM;
+	wic->tenant_count = conf->tenant_count;
+	for (size_t i = 0; i < conf->tenant_count; i++) {
+		struct wic_tenant *t = &wic->tenants[i];
+		t->conf = &conf->tenants[i];
+		t->issuers = calloc(t->conf->issuer_count + 1, sizeof *t->issuers);
+		if (!t->issuers)
+			return ENOMEM;
+		t->issuer_count = t->conf->issuer_count;
+		for (size_t k = 0; k < t->issuer_count; k++) {
+			const char *why = "";
+			t->issuers[k].conf = &t->conf->issuers[k];
+			if (auth_keyset_load(&t->issuers[k].keys,
+					     t->conf->issuers[k].keys, &why)) {
+				log_err("auth", 0, "tenant %s: issuer %s: keys %s: %s",
+					t->conf->name, t->conf->issuers[k].issuer,
+					t->conf->issuers[k].keys, why);
+				return EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+void wic_tenants_free(struct wic *wic)
+{
+	for (size_t i = 0; wic->tenants && i < wic->tenant_count; i++) {
+		for (size_t k = 0; k < wic->tenants[i].issuer_count; k++)
+			auth_keyset_free(wic->tenants[i].issuers[k].keys);
+		free(wic->tenants[i].issuers);
+	}
+	free(wic->tenants);
+	wic->tenants = NULL;
+}
+
+bool wic_origin_allowed(const struct wic *wic, const char *origin)
+{
+	for (size_t i = 0; i < wic->tenant_count; i++)
+		if (conf_strv_has(wic->tenants[i].conf->origins, origin))
+			return true;
+	return false;
+}
+
+const struct wic_tenant *wic_tenant_for(const struct wic *wic,
+					 const char *origin, const char *domain)
+{
+	for (size_t i = 0; i < wic->tenant_count; i++) {
+		const struct conf_tenant *t = wic->tenants[i].conf;
+		if (conf_strv_has(t->origins, origin) &&
+		    (!domain || !strcasecmp(t->domain, domain)))
+			return &wic->tenants[i];
+	}
+	return NULL;
+}
+
+/* The AOR a token covers: its `impu` claim, else sip:SUB@DOMAIN. */
+static int token_aor(const struct conf_tenant *t, const struct auth_claims *c,
+		     char *aor, size_t size)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	char raw[300];
+	url_t *url;
+	int err;
+
+	if (c->impu[0])
+		snprintf(raw, sizeof raw, "%s", c->impu);
+	else
+		snprintf(raw, sizeof raw, "sip:%s@%s", c->sub, t->domain);
+	url = url_hdup(home, (url_t *)url_make(home, raw));
+	err = url ? wic_sip_aor(home, url, aor, size) : EINVAL;
+	su_home_deinit(home);
+	return err;
+}
+
+static const struct wic_issuer *issuer_find(const struct wic_tenant *t,
+					    const char *iss)
+{
+	for (size_t k = 0; k < t->issuer_count; k++)
+		if (!strcmp(t->issuers[k].conf->issuer, iss))
+			return &t->issuers[k];
+	return NULL;
+}
+
+static int token_verify(const struct wic *wic, const struct wic_tenant *t,
+			const char *token, struct wic_identity *id,
+			const char **why)
+{
+	const struct conf_issuer *ci;
+	const struct wic_issuer *is;
+	struct auth_claims claims;
+	char iss[256];
+	int err;
+
+	if (auth_jwt_peek_issuer(token, iss, sizeof iss)) {
+		*why = "malformed token";
+		return EBADMSG;
+	}
+	is = issuer_find(t, iss);
+	if (!is) {
+		*why = "token issuer not trusted by the tenant";
+		return EPERM;
+	}
+	ci = is->conf;
+	struct auth_jwt_policy pol = {
+		.issuer = ci->issuer,
+		.audience = ci->audience && *ci->audience ? ci->audience : NULL,
+		.algorithms = (const char *const *)ci->algorithms,
+		.keys = is->keys,
+		.clock_skew = (unsigned)wic->conf->auth.clock_skew,
+	};
+	err = auth_jwt_verify(token, &pol, time(NULL), &claims, why);
+	if (err)
+		return err;
+	memset(id, 0, sizeof *id);
+	id->tenant = t;
+	id->how = WIC_AUTHN_BEARER;
+	id->until = claims.exp;
+	snprintf(id->subject, sizeof id->subject, "%s", claims.sub);
+	if (token_aor(t->conf, &claims, id->aor, sizeof id->aor)) {
+		*why = "token identity is not a valid SIP or tel URI";
+		return EPERM;
+	}
+	return 0;
+}
+
+int wic_auth_token(struct wic *wic, const char *origin, const char *token,
+		   struct wic_identity *id, const char **why)
+{
+	char iss[256];
+
+	if (auth_jwt_peek_issuer(token, iss, sizeof iss)) {
+		*why = "malformed token";
+		return EBADMSG;
+	}
+	for (size_t i = 0; i < wic->tenant_count; i++) {
+		const struct wic_tenant *t = &wic->tenants[i];
+		if (conf_strv_has(t->conf->origins, origin) && issuer_find(t, iss))
+			return token_verify(wic, t, token, id, why);
+	}
+	*why = "token issuer not trusted for this Origin";
+	return EPERM;
+}
+
+/* Sends 401 with a Bearer challenge and, if allowed, Digest ones. */
+static void challenge(struct wic *wic, struct wic_strans *st,
+		      const struct conf_tenant *t, const char *bearer_error,
+		      bool stale)
+{
+	char bearer[512], dsha[512] = "", dmd5[512] = "";
+	tagi_t tags[4];
+	size_t n = 0;
+	time_t now = time(NULL);
+
+	snprintf(bearer, sizeof bearer, "Bearer realm=\"%s\"%s%s%s", t->domain,
+		 bearer_error ? ", error=\"" : "",
+		 bearer_error ? bearer_error : "", bearer_error ? "\"" : "");
+	if (t->issuer_count)
+		tags[n++] = (tagi_t){ SIPTAG_WWW_AUTHENTICATE_STR(bearer) };
+	if (t->allow_digest &&
+	    !auth_digest_challenge(wic->digest, t->domain, AUTH_DIGEST_SHA256,
+				   stale, now, dsha, sizeof dsha) &&
+	    !auth_digest_challenge(wic->digest, t->domain, AUTH_DIGEST_MD5,
+				   stale, now, dmd5, sizeof dmd5)) {
+		tags[n++] = (tagi_t){ SIPTAG_WWW_AUTHENTICATE_STR(dsha) };
+		tags[n++] = (tagi_t){ SIPTAG_WWW_AUTHENTICATE_STR(dmd5) };
+	}
+	tags[n] = (tagi_t){ TAG_END() };
+	wic_strans_reply_tags(st, SIP_401_UNAUTHORIZED, tags);
+}
+
+static int auth_bearer(struct wic_flow *flow, struct wic_strans *st,
+		       const struct wic_tenant *t, const sip_authorization_t *au,
+		       struct wic_identity *id)
+{
+	size_t len;
+	const char *tok = auth_bearer_find(au->au_params, &len);
+	const char *why = "no token";
+	char *token;
+	int err = EBADMSG;
+
+	if (tok && (token = strndup(tok, len))) {
+		err = token_verify(flow->wic, t, token, id, &why);
+		free(token);
+	}
+	if (err) {
+		log_warn("auth", flow->id, "bearer token refused: %s", why);
+		challenge(flow->wic, st, t->conf, "invalid_token", false);
+	}
+	return err;
+}
+
+static int auth_digest(struct wic_flow *flow, struct wic_strans *st,
+		       const struct wic_tenant *t, const sip_authorization_t *au,
+		       const char *method, struct wic_identity *id)
+{
+	struct auth_digest_cred cred;
+	struct store_user user;
+	const char *why = NULL;
+	const char *ha1;
+	int err;
+
+	if (!t->conf->allow_digest) {
+		wic_strans_reply(st, 403, "Digest Not Allowed", TAG_END());
+		return EPERM;
+	}
+	if (auth_digest_parse(au->au_params, &cred, &why)) {
+		log_warn("auth", flow->id, "bad digest credentials: %s", why);
+		wic_strans_reply(st, 400, why, TAG_END());
+		return EBADMSG;
+	}
+	err = store_user_get(flow->wic->store, t->conf->name, cred.username, &user);
+	if (err == ENOENT) {
+		why = "unknown user";
+		err = EACCES;
+	} else if (!err) {
+		ha1 = cred.alg == AUTH_DIGEST_SHA256 ? user.ha1_sha256 : user.ha1_md5;
+		err = auth_digest_verify(flow->wic->digest, &cred, method, ha1,
+					 time(NULL), &why);
+	}
+	if (err == ESTALE) {
+		challenge(flow->wic, st, t->conf, NULL, true);
+		return err;
+	}
+	if (err) {
+		log_warn("auth", flow->id, "digest refused user=%s: %s",
+			 cred.username, why ? why : strerror(err));
+		wic_strans_reply(st, err == EACCES ? 403 : 500,
+				 err == EACCES ? "Bad Credentials" : "Store Failure",
+				 TAG_END());
+		return err;
+	}
+	memset(id, 0, sizeof *id);
+	id->tenant = t;
+	id->how = WIC_AUTHN_DIGEST;
+	snprintf(id->subject, sizeof id->subject, "%s", cred.username);
+	if (snprintf(id->aor, sizeof id->aor, "sip:%.*s@%s", 120, cred.username,
+		     t->conf->domain) >= (int)sizeof id->aor) {
+		wic_strans_reply(st, 403, "Identity Too Long", TAG_END());
+		return EPERM;
+	}
+	return 0;
+}
+
+int wic_auth_request(struct wic_flow *flow, struct wic_strans *st, sip_t *sip,
+		     const struct wic_tenant *t, struct wic_identity *id)
+{
+	const sip_authorization_t *au;
+
+	for (au = sip->sip_authorization; au; au = au->au_next) {
+		if (!strcasecmp(au->au_scheme, "Bearer"))
+			return auth_bearer(flow, st, t, au, id);
+		if (!strcasecmp(au->au_scheme, "Digest")) {
+			const char *realm = msg_params_find(au->au_params, "realm=");
+			if (realm && strcmp(realm, t->conf->domain) &&
+			    (strlen(realm) != strlen(t->conf->domain) + 2 ||
+			     strncmp(realm + 1, t->conf->domain, strlen(t->conf->domain))))
+				continue;   /* credentials for another realm */
+			return auth_digest(flow, st, t, au,
+					   sip->sip_request->rq_method_name, id);
+		}
+	}
+	challenge(flow->wic, st, t->conf, NULL, false);
+	return EACCES;
+}

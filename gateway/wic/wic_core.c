@@ -1,0 +1,87 @@
+/**
+ * @file wic_core.c  What the edge does with a request once the transaction
+ * layer has it: REGISTER to the registrar, OPTIONS to the gateway answered
+ * here, the rest checked against the flow's identity and handed to the call
+ * core's handler.
+ */
+#include "wic_priv.h"
+#include "util/log.h"
+
+#include <string.h>
+#include <sofia-sip/sip_extra.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+
+#define WIC_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, " \
+		  "PRACK, INFO, REFER, NOTIFY, MESSAGE"
+
+/* True when @p uri names the flow's identity. */
+static bool uri_is_identity(const struct wic_flow *flow, const url_t *uri)
+{
+	char aor[256];
+
+	return !wic_sip_aor(NULL, uri, aor, sizeof aor) &&
+	       !strcmp(aor, flow->ident.aor);
+}
+
+/* Checks From and P-Preferred-Identity against the flow's identity. */
+static const char *identity_mismatch(const struct wic_flow *flow,
+				     const sip_t *sip)
+{
+	if (flow->ident.how == WIC_AUTHN_NONE)
+		return "Not Registered On This Flow";
+	if (flow->ident.until && flow->ident.until <= time(NULL))
+		return "Credentials Expired";
+	if (!uri_is_identity(flow, sip->sip_from->a_url))
+		return "From Does Not Match Authenticated Identity";
+	for (const sip_p_preferred_identity_t *p = sip_p_preferred_identity(sip);
+	     p; p = p->ppid_next)
+		if (!uri_is_identity(flow, p->ppid_url))
+			return "P-Preferred-Identity Not Allowed";
+	return NULL;
+}
+
+static void on_options(struct wic_strans *st)
+{
+	wic_strans_reply(st, SIP_200_OK, SIPTAG_ALLOW_STR(WIC_ALLOW),
+			 SIPTAG_ACCEPT_STR("application/sdp"),
+			 SIPTAG_SUPPORTED_STR("outbound, path, gruu"), TAG_END());
+}
+
+void wic_core_on_request(struct wic *wic, struct wic_flow *flow,
+			 struct wic_strans *st, msg_t *msg, sip_t *sip)
+{
+	const sip_request_t *rq = sip->sip_request;
+	const char *why;
+
+	if (!st) {   /* ACK of a 2xx: dialogs are the call core's */
+		if (wic->req_h && flow->ident.how != WIC_AUTHN_NONE)
+			wic->req_h(wic->req_arg, flow, NULL, msg, sip);
+		msg_destroy(msg);
+		return;
+	}
+	if (rq->rq_method == sip_method_register) {
+		wic_reg_on_register(wic->reg, flow, st, sip);
+		return;
+	}
+	if (rq->rq_method == sip_method_options && !rq->rq_url->url_user) {
+		on_options(st);
+		return;
+	}
+	why = identity_mismatch(flow, sip);
+	if (why) {
+		log_warn("wic", flow->id, "%s from %s refused: %s",
+			 rq->rq_method_name, flow->peer, why);
+		wic_strans_reply(st, 403, why, TAG_END());
+		return;
+	}
+	while (sip_p_asserted_identity(sip))   /* never trusted from a WIC */
+		sip_header_remove(msg, sip,
+				  (sip_header_t *)sip_p_asserted_identity(sip));
+	if (wic->req_h)
+		wic->req_h(wic->req_arg, flow, st, msg, sip);
+	else
+		wic_strans_reply(st, SIP_501_NOT_IMPLEMENTED, TAG_END());
+}

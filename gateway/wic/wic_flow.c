@@ -1,0 +1,137 @@
+/**
+ * @file wic_flow.c  WebSocket flows (RFC 5626): creation, the output queue,
+ * closing, and turning each received message into a SIP request or response.
+ */
+#include "wic_priv.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tagarg.h>
+
+int wic_flow_create(struct wic *wic, struct lws *wsi, struct wic_flow **flowp)
+{
+	struct wic_flow *flow = calloc(1, sizeof *flow);
+
+	if (!flow)
+		return ENOMEM;
+	flow->id = ++wic->next_flow_id;
+	flow->wic = wic;
+	flow->wsi = wsi;
+	flow->out_tail = &flow->out_head;
+	g_hash_table_insert(wic->flows, &flow->id, flow);
+	*flowp = flow;
+	return 0;
+}
+
+/* Called once libwebsockets has closed the connection: unlinks and frees. */
+void wic_flow_closed(struct wic_flow *flow)
+{
+	struct wic *wic = flow->wic;
+	struct wic_out *o, *next;
+
+	log_info("wic", flow->id, "flow closed peer=%s", flow->peer);
+	flow->wsi = NULL;
+	wic_reg_flow_closed(wic->reg, flow);
+	wic_tl_flow_closed(wic->tl, flow);
+	for (o = flow->out_head; o; o = next) {
+		next = o->next;
+		free(o);
+	}
+	free(flow->rx);
+	g_hash_table_remove(wic->flows, &flow->id);
+	free(flow);
+}
+
+int wic_flow_send(struct wic_flow *flow, const char *data, size_t len)
+{
+	struct wic_out *o;
+
+	if (!flow->wsi || flow->close_code)
+		return EPIPE;
+	o = malloc(sizeof *o + LWS_PRE + len);
+	if (!o)
+		return ENOMEM;
+	o->next = NULL;
+	o->len = len;
+	memcpy(o->data + LWS_PRE, data, len);
+	*flow->out_tail = o;
+	flow->out_tail = &o->next;
+	flow->out_bytes += len;
+	if (log_enabled(LOG_DEBUG))
+		log_dbg("wic", flow->id, "send %zu bytes: %.*s", len,
+			(int)(len < 80 ? len : 80), data);
+	wic_ws_want_write(flow);
+	return 0;
+}
+
+int wic_flow_send_msg(struct wic_flow *flow, msg_t *msg)
+{
+	size_t len;
+	char *text = wic_sip_to_string(msg, &len);
+
+	return text ? wic_flow_send(flow, text, len) : ENOMEM;
+}
+
+void wic_flow_close(struct wic_flow *flow, int code, const char *reason)
+{
+	if (!flow->wsi || flow->close_code)
+		return;
+	flow->close_code = code;
+	flow->close_reason = reason;
+	wic_ws_want_write(flow);
+}
+
+/* Answers a request that failed the checks, if it can be answered. */
+static void reply_bad(struct wic_flow *flow, msg_t *msg, int status,
+		      const char *why)
+{
+	sip_t *sip = sip_object(msg);
+	msg_t *rsp;
+
+	if (!sip->sip_request || sip->sip_request->rq_method == sip_method_ack) {
+		msg_destroy(msg);
+		return;
+	}
+	rsp = wic_sip_response(msg, status, why, NULL, NULL);
+	if (rsp)
+		wic_flow_send_msg(flow, rsp);
+	msg_destroy(rsp);
+	msg_destroy(msg);
+}
+
+void wic_flow_on_message(struct wic_flow *flow, const char *data, size_t len)
+{
+	const char *why = NULL;
+	msg_t *msg = NULL;
+	int err = wic_sip_parse(data, len, &msg, &why);
+
+	if (err == EPROTO) {
+		log_warn("wic", flow->id, "garbage on the flow (%s): closing", why);
+		wic_flow_close(flow, WIC_CLOSE_PROTOCOL, why);
+		return;
+	}
+	if (err) {
+		log_warn("wic", flow->id, "refused message: %s", why);
+		reply_bad(flow, msg, err == ELOOP ? 483 : 400, why);
+		return;
+	}
+	if (sip_object(msg)->sip_request)
+		wic_tl_on_request(flow->wic->tl, flow, msg);
+	else
+		wic_tl_on_response(flow->wic->tl, flow, msg);
+}
+
+unsigned long wic_flow_id(const struct wic_flow *flow)
+{
+	return flow->id;
+}
+
+const char *wic_flow_identity(const struct wic_flow *flow)
+{
+	return flow->ident.how != WIC_AUTHN_NONE ? flow->ident.aor : NULL;
+}

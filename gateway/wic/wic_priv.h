@@ -1,0 +1,168 @@
+/**
+ * @file wic_priv.h  Private to gateway/wic/: the objects shared by the
+ * edge's files. Ownership: struct wic owns the flows, the transaction layer
+ * and the registrar; a flow owns its output queue; the registrar owns the
+ * bindings (a flow only lists the bindings made on it).
+ */
+#ifndef WTPF_WIC_PRIV_H
+#define WTPF_WIC_PRIV_H
+
+#include "wic.h"
+
+#include <glib.h>
+#include <stdint.h>
+#include <time.h>
+#include <sofia-sip/su_alloc.h>
+
+struct auth_digest;
+struct auth_keyset;
+struct conf_tenant;
+struct conf_issuer;
+struct lws;
+struct lws_context;
+struct wic_reg;
+struct wic_ws;
+struct wic_tl;
+
+/** Close codes of RFC 6455 used by the edge. */
+enum {
+	WIC_CLOSE_NORMAL = 1000,
+	WIC_CLOSE_GOING_AWAY = 1001,
+	WIC_CLOSE_PROTOCOL = 1002,
+	WIC_CLOSE_BAD_DATA = 1007,
+	WIC_CLOSE_TOO_BIG = 1009,
+};
+
+/** Token keys of one issuer, loaded at start. */
+struct wic_issuer {
+	const struct conf_issuer *conf;
+	struct auth_keyset *keys;
+};
+
+/** Run-time state of a tenant: its issuers' keys. */
+struct wic_tenant {
+	const struct conf_tenant *conf;
+	struct wic_issuer *issuers;
+	size_t issuer_count;
+};
+
+/** How a flow's identity was proven. */
+enum wic_authn { WIC_AUTHN_NONE = 0, WIC_AUTHN_BEARER, WIC_AUTHN_DIGEST };
+
+/** An authenticated identity: who, of which tenant, until when. */
+struct wic_identity {
+	const struct wic_tenant *tenant;
+	enum wic_authn how;
+	char aor[256];        /**< canonical AOR the credentials cover */
+	char subject[256];    /**< token `sub` or digest username */
+	time_t until;         /**< token expiry; 0: no expiry */
+};
+
+/** One queued outgoing WebSocket message. */
+struct wic_out {
+	struct wic_out *next;
+	size_t len;
+	unsigned char data[];  /**< LWS_PRE bytes of head room, then the text */
+};
+
+/** A WebSocket connection: an RFC 5626 flow. */
+struct wic_flow {
+	unsigned long id;
+	struct wic *wic;
+	struct lws *wsi;           /**< NULL once closed */
+	char peer[64];
+	char origin[256];
+	bool tls;
+	struct wic_identity ident;     /**< how == NONE until authenticated */
+	bool ident_from_handshake;     /**< token given at the handshake */
+	char *rx;                      /**< fragments of the message being read */
+	size_t rx_len;
+	struct wic_out *out_head, **out_tail;
+	size_t out_bytes;
+	GList *bindings;               /**< struct wic_binding *, not owned */
+	int close_code;                /**< when set, close at the next write */
+	const char *close_reason;
+};
+
+struct wic {
+	const struct conf *conf;
+	struct store *store;
+	su_root_t *root;
+	su_home_t home[1];
+	void *gloop;
+	struct lws_context *lws;
+	struct wic_ws *ws;            /**< libwebsockets tables (wic_ws.c) */
+	struct wic_tenant *tenants;
+	size_t tenant_count;
+	struct auth_digest *digest;
+	struct wic_reg *reg;
+	struct wic_tl *tl;
+	GHashTable *flows;            /**< id -> struct wic_flow * (owned) */
+	unsigned long next_flow_id;
+	su_timer_t *tick;
+	bool closing;
+	wic_request_h *req_h;
+	void *req_arg;
+};
+
+/* wic_flow.c */
+int wic_flow_create(struct wic *wic, struct lws *wsi, struct wic_flow **flowp);
+void wic_flow_closed(struct wic_flow *flow);
+int wic_flow_send(struct wic_flow *flow, const char *data, size_t len);
+int wic_flow_send_msg(struct wic_flow *flow, msg_t *msg);
+void wic_flow_close(struct wic_flow *flow, int code, const char *reason);
+void wic_flow_on_message(struct wic_flow *flow, const char *data, size_t len);
+
+/* wic_ws.c */
+int wic_ws_start(struct wic *wic);
+void wic_ws_stop(struct wic *wic);
+void wic_ws_want_write(struct wic_flow *flow);
+
+/* wic_sip.c: parsing, checking, building messages */
+msg_mclass_t const *wic_sip_mclass(void);
+int wic_sip_parse(const char *data, size_t len, msg_t **msgp,
+		  const char **why);
+msg_t *wic_sip_response(msg_t *req, int status, const char *phrase,
+			const char *to_tag, tagi_t const *tags);
+char *wic_sip_to_string(msg_t *msg, size_t *len);
+int wic_sip_aor(su_home_t *home, const url_t *uri, char *buf, size_t size);
+
+/* wic_trans.c: the transaction layer */
+int wic_tl_create(struct wic *wic, struct wic_tl **tlp);
+void wic_tl_destroy(struct wic_tl *tl);
+void wic_tl_on_request(struct wic_tl *tl, struct wic_flow *flow, msg_t *msg);
+void wic_tl_on_response(struct wic_tl *tl, struct wic_flow *flow, msg_t *msg);
+void wic_tl_flow_closed(struct wic_tl *tl, struct wic_flow *flow);
+void wic_tl_tick(struct wic_tl *tl, time_t now);
+size_t wic_tl_count(const struct wic_tl *tl);
+
+/* wic_auth.c: authenticating requests */
+int wic_tenants_load(struct wic *wic);
+void wic_tenants_free(struct wic *wic);
+const struct wic_tenant *wic_tenant_for(const struct wic *wic,
+					 const char *origin, const char *domain);
+bool wic_origin_allowed(const struct wic *wic, const char *origin);
+int wic_auth_token(struct wic *wic, const char *origin, const char *token,
+		   struct wic_identity *id, const char **why);
+int wic_auth_request(struct wic_flow *flow, struct wic_strans *st, sip_t *sip,
+		     const struct wic_tenant *tenant, struct wic_identity *id);
+
+/* wic_registrar.c */
+int wic_reg_create(struct wic *wic, struct wic_reg **regp);
+void wic_reg_destroy(struct wic_reg *reg);
+void wic_reg_on_register(struct wic_reg *reg, struct wic_flow *flow,
+			 struct wic_strans *st, sip_t *sip);
+void wic_reg_flow_closed(struct wic_reg *reg, struct wic_flow *flow);
+void wic_reg_tick(struct wic_reg *reg, time_t now);
+size_t wic_reg_binding_count(const struct wic_reg *reg);
+
+/* wic_core.c: dispatch of requests the edge handles itself */
+void wic_core_on_request(struct wic *wic, struct wic_flow *flow,
+			 struct wic_strans *st, msg_t *msg, sip_t *sip);
+
+/* server transaction internals used by the registrar and the core */
+msg_t *wic_strans_request(const struct wic_strans *st);
+int wic_strans_reply_tags(struct wic_strans *st, int status,
+			  const char *phrase, tagi_t const *tags);
+
+#endif

@@ -1,0 +1,424 @@
+/**
+ * @file wic_registrar.c  The registrar of the WICs (RFC 3261 section 10,
+ * RFC 5626): bindings per AOR, keyed by +sip.instance and reg-id when the
+ * client gives them and by Contact URI otherwise; each binding remembers the
+ * flow it was made on, and dies with it.
+ */
+#include "wic_priv.h"
+#include "conf/conf.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/sip_util.h>
+
+struct wic_reg_aor;
+
+struct wic_binding {
+	struct wic_reg_aor *aor;
+	su_home_t home[1];
+	sip_contact_t *contact;     /**< as the client registered it */
+	char *instance;             /**< +sip.instance, or NULL */
+	char *reg_id;               /**< reg-id, or NULL */
+	char *call_id;
+	uint32_t cseq;
+	time_t expires_at;
+	struct wic_flow *flow;
+};
+
+struct wic_reg_aor {
+	char *aor;
+	GList *bindings;            /**< struct wic_binding * (owned) */
+};
+
+struct wic_reg {
+	struct wic *wic;
+	GHashTable *aors;           /**< aor -> struct wic_reg_aor * (owned) */
+	size_t nbindings;
+};
+
+/* What one Contact of a REGISTER asks for, decided before anything changes. */
+struct reg_req {
+	sip_contact_t *m;
+	unsigned expires;
+	const char *instance, *reg_id;
+	struct wic_binding *b;      /**< the binding it refreshes, or NULL */
+};
+
+static void aor_free(void *p)
+{
+	struct wic_reg_aor *a = p;
+
+	free(a->aor);
+	free(a);
+}
+
+static void binding_remove(struct wic_reg *reg, struct wic_binding *b,
+			   const char *why)
+{
+	struct wic_reg_aor *a = b->aor;
+
+	log_info("reg", b->flow ? b->flow->id : 0, "binding removed aor=%s "
+		 "contact=%s: %s", a->aor, b->contact->m_url->url_host ?
+		 b->contact->m_url->url_host : "", why);
+	a->bindings = g_list_remove(a->bindings, b);
+	if (b->flow)
+		b->flow->bindings = g_list_remove(b->flow->bindings, b);
+	su_home_deinit(b->home);
+	free(b);
+	reg->nbindings--;
+	if (!a->bindings)
+		g_hash_table_remove(reg->aors, a->aor);
+}
+
+int wic_reg_create(struct wic *wic, struct wic_reg **regp)
+{
+	struct wic_reg *reg = calloc(1, sizeof *reg);
+
+	if (!reg)
+		return ENOMEM;
+	reg->wic = wic;
+	reg->aors = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, aor_free);
+	*regp = reg;
+	return 0;
+}
+
+static void aor_drop_all(gpointer k, gpointer v, gpointer u)
+{
+	struct wic_reg_aor *a = v;
+
+	(void)k;
+	(void)u;
+	for (GList *l = a->bindings; l; l = l->next) {
+		struct wic_binding *b = l->data;
+		su_home_deinit(b->home);
+		free(b);
+	}
+	g_list_free(a->bindings);
+	a->bindings = NULL;
+}
+
+void wic_reg_destroy(struct wic_reg *reg)
+{
+	if (!reg)
+		return;
+	g_hash_table_foreach(reg->aors, aor_drop_all, NULL);
+	g_hash_table_destroy(reg->aors);
+	free(reg);
+}
+
+size_t wic_reg_binding_count(const struct wic_reg *reg)
+{
+	return reg->nbindings;
+}
+
+void wic_reg_flow_closed(struct wic_reg *reg, struct wic_flow *flow)
+{
+	while (flow->bindings)
+		binding_remove(reg, flow->bindings->data, "flow closed");
+}
+
+static gboolean collect_expired(gpointer k, gpointer v, gpointer out)
+{
+	struct wic_reg_aor *a = v;
+	GList **list = out;
+	time_t now = time(NULL);
+
+	(void)k;
+	for (GList *l = a->bindings; l; l = l->next) {
+		struct wic_binding *b = l->data;
+		if (b->expires_at <= now)
+			*list = g_list_prepend(*list, b);
+	}
+	return FALSE;
+}
+
+void wic_reg_tick(struct wic_reg *reg, time_t now)
+{
+	GList *expired = NULL;
+
+	(void)now;
+	g_hash_table_find(reg->aors, collect_expired, &expired);
+	for (GList *l = expired; l; l = l->next)
+		binding_remove(reg, l->data, "expired");
+	g_list_free(expired);
+}
+
+/* ---- REGISTER -------------------------------------------------------- */
+
+static struct wic_binding *binding_find(struct wic_reg_aor *a,
+					const struct reg_req *r,
+					const struct wic_flow *flow)
+{
+	for (GList *l = a ? a->bindings : NULL; l; l = l->next) {
+		struct wic_binding *b = l->data;
+		if (r->instance && b->instance) {
+			if (!strcmp(r->instance, b->instance) &&
+			    !g_strcmp0(r->reg_id, b->reg_id))
+				return b;
+		} else if (!r->instance && !b->instance && b->flow == flow &&
+			   !url_cmp_all(b->contact->m_url, r->m->m_url)) {
+			return b;
+		}
+	}
+	return NULL;
+}
+
+/* Reads every Contact; answers and returns an error if one is unacceptable. */
+static int reg_parse(struct wic_reg *reg, struct wic_strans *st, sip_t *sip,
+		     struct wic_reg_aor *a, struct wic_flow *flow,
+		     struct reg_req *rr, size_t *n)
+{
+	const struct conf_registrar *c = &reg->wic->conf->registrar;
+	unsigned hdr_exp = sip->sip_expires ? sip->sip_expires->ex_delta
+					    : (unsigned)c->default_expires;
+	sip_contact_t *m;
+	size_t i = 0;
+
+	for (m = sip->sip_contact; m && i < 16; m = m->m_next, i++) {
+		struct reg_req *r = &rr[i];
+		r->m = m;
+		r->expires = m->m_expires ? (unsigned)strtoul(m->m_expires, NULL, 10)
+					  : hdr_exp;
+		if (m->m_url->url_type != url_sip && m->m_url->url_type != url_sips) {
+			wic_strans_reply(st, 400, "Contact Must Be a SIP URI", TAG_END());
+			return EINVAL;
+		}
+		if (r->expires && r->expires < (unsigned)c->min_expires) {
+			char me[16];
+			snprintf(me, sizeof me, "%d", c->min_expires);
+			wic_strans_reply(st, SIP_423_INTERVAL_TOO_BRIEF,
+					 SIPTAG_MIN_EXPIRES_STR(me), TAG_END());
+			return EINVAL;
+		}
+		if (r->expires > (unsigned)c->max_expires)
+			r->expires = (unsigned)c->max_expires;
+		r->instance = msg_params_find(m->m_params, "+sip.instance=");
+		r->reg_id = msg_params_find(m->m_params, "reg-id=");
+		r->b = binding_find(a, r, flow);
+		if (r->b && !strcmp(r->b->call_id, sip->sip_call_id->i_id) &&
+		    sip->sip_cseq->cs_seq <= r->b->cseq) {
+			wic_strans_reply(st, 500, "Out of Order CSeq", TAG_END());
+			return EINVAL;
+		}
+	}
+	if (m) {
+		wic_strans_reply(st, 400, "Too Many Contacts", TAG_END());
+		return EINVAL;
+	}
+	*n = i;
+	return 0;
+}
+
+static struct wic_reg_aor *aor_get(struct wic_reg *reg, const char *aor)
+{
+	struct wic_reg_aor *a = g_hash_table_lookup(reg->aors, aor);
+
+	if (a)
+		return a;
+	a = calloc(1, sizeof *a);
+	if (!a || !(a->aor = strdup(aor))) {
+		free(a);
+		return NULL;
+	}
+	g_hash_table_insert(reg->aors, a->aor, a);
+	return a;
+}
+
+static int binding_apply(struct wic_reg *reg, struct wic_reg_aor *a,
+			 struct wic_flow *flow, const struct reg_req *r,
+			 const sip_t *sip)
+{
+	struct wic_binding *b = r->b;
+
+	if (!b) {
+		b = calloc(1, sizeof *b);
+		if (!b)
+			return ENOMEM;
+		su_home_init(b->home);
+		b->aor = a;
+		a->bindings = g_list_append(a->bindings, b);
+		reg->nbindings++;
+	} else {
+		su_home_deinit(b->home);
+		su_home_init(b->home);
+	}
+	b->contact = sip_contact_dup(b->home, r->m);
+	if (b->contact)
+		b->contact->m_next = NULL;
+	b->instance = r->instance ? su_strdup(b->home, r->instance) : NULL;
+	b->reg_id = r->reg_id ? su_strdup(b->home, r->reg_id) : NULL;
+	b->call_id = su_strdup(b->home, sip->sip_call_id->i_id);
+	b->cseq = sip->sip_cseq->cs_seq;
+	b->expires_at = time(NULL) + r->expires;
+	if (b->flow != flow) {
+		if (b->flow)
+			b->flow->bindings = g_list_remove(b->flow->bindings, b);
+		b->flow = flow;
+		flow->bindings = g_list_prepend(flow->bindings, b);
+	}
+	return b->contact ? 0 : ENOMEM;
+}
+
+/* 200 OK listing every binding of the AOR with its remaining time. */
+static void reg_reply_ok(struct wic_strans *st, struct wic_reg_aor *a,
+			 const char *aor, bool outbound)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	sip_contact_t *list = NULL, **tail = &list;
+	time_t now = time(NULL);
+	char exp[32], pau[300];
+
+	for (GList *l = a ? a->bindings : NULL; l; l = l->next) {
+		struct wic_binding *b = l->data;
+		sip_contact_t *m = sip_contact_dup(home, b->contact);
+		if (!m)
+			continue;
+		m->m_next = NULL;
+		snprintf(exp, sizeof exp, "expires=%ld",
+			 (long)(b->expires_at > now ? b->expires_at - now : 0));
+		msg_header_replace_param(home, (msg_common_t *)m, exp);
+		*tail = m;
+		tail = &m->m_next;
+	}
+	snprintf(pau, sizeof pau, "P-Associated-URI: <%s>", aor);
+	wic_strans_reply(st, SIP_200_OK, SIPTAG_CONTACT(list),
+			 TAG_IF(outbound, SIPTAG_REQUIRE_STR("outbound")),
+			 SIPTAG_HEADER_STR(pau), TAG_END());
+	su_home_deinit(home);
+}
+
+/* Applies Contact @p i of @p rr: removes, refreshes or adds its binding. */
+static int reg_apply_one(struct wic_reg *reg, const char *aor,
+			 struct wic_flow *flow, struct reg_req *rr, size_t n,
+			 size_t i, const sip_t *sip)
+{
+	struct wic_binding *b = rr[i].b;
+	struct wic_reg_aor *a;
+
+	if (!rr[i].expires) {
+		if (!b)
+			return 0;
+		for (size_t j = i + 1; j < n; j++)
+			if (rr[j].b == b)
+				rr[j].b = NULL;
+		binding_remove(reg, b, "un-registered");
+		return 0;
+	}
+	a = aor_get(reg, aor);
+	if (!a)
+		return ENOMEM;
+	if (!b) {   /* an earlier Contact of this request may have made it */
+		rr[i].b = binding_find(a, &rr[i], flow);
+	}
+	return binding_apply(reg, a, flow, &rr[i], sip);
+}
+
+/* Picks the tenant and proves the identity; answers and fails otherwise. */
+static int reg_authenticate(struct wic_reg *reg, struct wic_flow *flow,
+			    struct wic_strans *st, sip_t *sip, const char *aor,
+			    struct wic_identity *id)
+{
+	const url_t *ruri = sip->sip_request->rq_url;
+	const struct wic_tenant *t;
+	time_t now = time(NULL);
+
+	t = wic_tenant_for(reg->wic, flow->origin, ruri->url_host);
+	if (!t) {
+		log_warn("reg", flow->id, "REGISTER for domain %s: not served for "
+			 "Origin \"%s\"", ruri->url_host ? ruri->url_host : "-",
+			 flow->origin);
+		wic_strans_reply(st, 403, "Domain Not Served Here", TAG_END());
+		return EPERM;
+	}
+	if (flow->ident_from_handshake && !sip->sip_authorization &&
+	    flow->ident.tenant == t &&
+	    (!flow->ident.until || flow->ident.until > now)) {
+		*id = flow->ident;
+	} else if (wic_auth_request(flow, st, sip, t, id)) {
+		return EACCES;
+	}
+	if (strcmp(id->aor, aor)) {
+		log_warn("reg", flow->id, "REGISTER for %s refused: credentials "
+			 "cover %s", aor, id->aor);
+		wic_strans_reply(st, 403, "Identity Not Covered By Credentials",
+				 TAG_END());
+		return EPERM;
+	}
+	if (flow->ident.how != WIC_AUTHN_NONE && strcmp(flow->ident.aor, aor)) {
+		wic_strans_reply(st, 403, "Flow Bound To Another Identity", TAG_END());
+		return EPERM;
+	}
+	return 0;
+}
+
+static int reg_wildcard(struct wic_reg *reg, struct wic_strans *st,
+			sip_t *sip, struct wic_reg_aor *a)
+{
+	if (sip->sip_contact->m_next || !sip->sip_expires ||
+	    sip->sip_expires->ex_delta != 0) {
+		wic_strans_reply(st, 400, "Wildcard Contact Needs Expires 0 Alone",
+				 TAG_END());
+		return EINVAL;
+	}
+	while (a && a->bindings) {
+		struct wic_binding *b = a->bindings->data;
+		bool last = !a->bindings->next;
+		binding_remove(reg, b, "un-registered (*)");
+		if (last)
+			a = NULL;
+	}
+	return 0;
+}
+
+void wic_reg_on_register(struct wic_reg *reg, struct wic_flow *flow,
+			 struct wic_strans *st, sip_t *sip)
+{
+	struct wic_identity id;
+	struct reg_req rr[16];
+	struct wic_reg_aor *a;
+	char aor[256];
+	bool outbound = false;
+	size_t n = 0;
+
+	if (wic_sip_aor(NULL, sip->sip_to->a_url, aor, sizeof aor)) {
+		wic_strans_reply(st, 400, "Invalid AOR in To", TAG_END());
+		return;
+	}
+	if (reg_authenticate(reg, flow, st, sip, aor, &id))
+		return;
+	if (flow->ident.how == WIC_AUTHN_NONE || !flow->ident_from_handshake)
+		flow->ident = id;
+	a = g_hash_table_lookup(reg->aors, aor);
+	if (sip->sip_contact && sip->sip_contact->m_url->url_type == url_any) {
+		if (reg_wildcard(reg, st, sip, a))
+			return;
+		a = g_hash_table_lookup(reg->aors, aor);
+		log_info("reg", flow->id, "REGISTER aor=%s * -> 200", aor);
+		reg_reply_ok(st, a, aor, false);
+		return;
+	}
+	memset(rr, 0, sizeof rr);
+	if (reg_parse(reg, st, sip, a, flow, rr, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (rr[i].reg_id)
+			outbound = true;
+		if (reg_apply_one(reg, aor, flow, rr, n, i, sip)) {
+			wic_strans_reply(st, 500, "Out of Memory", TAG_END());
+			return;
+		}
+	}
+	a = g_hash_table_lookup(reg->aors, aor);
+	log_info("reg", flow->id, "REGISTER aor=%s contacts=%zu -> 200 bindings=%u",
+		 aor, n, a ? g_list_length(a->bindings) : 0);
+	reg_reply_ok(st, a, aor, outbound && sip->sip_supported &&
+		     sip_has_feature(sip->sip_supported, "outbound"));
+}

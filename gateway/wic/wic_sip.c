@@ -1,0 +1,174 @@
+/**
+ * @file wic_sip.c  SIP messages on the WebSocket edge: parsing a frame with
+ * Sofia's parser, checking it, and building and printing responses.
+ */
+#include "wic_priv.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_tagarg.h>
+
+/* True when a response could be sent back for this request. */
+static bool sip_addressable(const sip_t *sip)
+{
+	return sip->sip_via && sip->sip_from && sip->sip_to &&
+	       sip->sip_call_id && sip->sip_cseq;
+}
+
+/* The first header Sofia could not parse, as a reason phrase. */
+static const char *sip_error_reason(const sip_t *sip)
+{
+	static char why[96];
+	const msg_error_t *er = sip->sip_error;
+
+	if (er && er->er_name) {
+		snprintf(why, sizeof why, "Bad %.60s Header", er->er_name);
+		return why;
+	}
+	return "Malformed Message";
+}
+
+/* What sip_sanity_check() found wrong, said precisely. */
+static const char *sip_sanity_reason(const sip_t *sip)
+{
+	if (!sip->sip_via)
+		return "Missing Via Header";
+	if (!sip->sip_from)
+		return "Missing From Header";
+	if (!sip->sip_to)
+		return "Missing To Header";
+	if (!sip->sip_call_id)
+		return "Missing Call-ID Header";
+	if (!sip->sip_cseq)
+		return "Missing CSeq Header";
+	if (sip->sip_request && (sip->sip_request->rq_method !=
+				 sip->sip_cseq->cs_method ||
+	    strcmp(sip->sip_request->rq_method_name,
+		   sip->sip_cseq->cs_method_name)))
+		return "CSeq Method Does Not Match Request";
+	if (sip->sip_request && !sip->sip_request->rq_url->url_scheme)
+		return "Bad Request-URI";
+	return "Malformed Message";
+}
+
+msg_mclass_t const *wic_sip_mclass(void)
+{
+	static msg_mclass_t *mc;   /* built once, read-only afterwards */
+
+	if (!mc)
+		mc = sip_extend_mclass(NULL);
+	return mc ? mc : sip_default_mclass();
+}
+
+int wic_sip_parse(const char *data, size_t len, msg_t **msgp,
+		  const char **why)
+{
+	msg_t *msg;
+	sip_t *sip;
+
+	*msgp = NULL;
+	msg = msg_make(wic_sip_mclass(), 0, data, (ssize_t)len);
+	sip = msg ? sip_object(msg) : NULL;
+	if (!sip || (!sip->sip_request && !sip->sip_status)) {
+		*why = "not a SIP message";
+		msg_destroy(msg);
+		return EPROTO;
+	}
+	if (!sip_addressable(sip)) {
+		*why = sip_sanity_reason(sip);
+		msg_destroy(msg);
+		return EPROTO;
+	}
+	*msgp = msg;
+	if (msg_has_error(msg) || sip->sip_error) {
+		*why = sip_error_reason(sip);
+		return EBADMSG;
+	}
+	if (sip_sanity_check(sip) < 0) {
+		*why = sip_sanity_reason(sip);
+		return EBADMSG;
+	}
+	if (sip->sip_request && sip->sip_max_forwards &&
+	    sip->sip_max_forwards->mf_count == 0 &&
+	    sip->sip_request->rq_method != sip_method_options &&
+	    sip->sip_request->rq_method != sip_method_register) {
+		*why = "Too Many Hops";
+		return ELOOP;
+	}
+	return 0;
+}
+
+msg_t *wic_sip_response(msg_t *req, int status, const char *phrase,
+			const char *to_tag, tagi_t const *tags)
+{
+	sip_t *rq = sip_object(req);
+	msg_t *rsp = msg_create(wic_sip_mclass(), 0);
+	sip_t *rs = rsp ? sip_object(rsp) : NULL;
+	su_home_t *h = rsp ? msg_home(rsp) : NULL;
+	sip_to_t *to;
+
+	if (!rs)
+		goto fail;
+	if (!phrase)
+		phrase = sip_status_phrase(status);
+	if (sip_header_insert(rsp, rs, (sip_header_t *)sip_status_create(
+		    h, (unsigned)status, phrase ? phrase : "Unknown", NULL)) < 0 ||
+	    sip_add_dup(rsp, rs, (sip_header_t *)rq->sip_via) < 0 ||
+	    sip_add_dup(rsp, rs, (sip_header_t *)rq->sip_from) < 0 ||
+	    sip_add_dup(rsp, rs, (sip_header_t *)rq->sip_to) < 0 ||
+	    sip_add_dup(rsp, rs, (sip_header_t *)rq->sip_call_id) < 0 ||
+	    sip_add_dup(rsp, rs, (sip_header_t *)rq->sip_cseq) < 0)
+		goto fail;
+	to = rs->sip_to;
+	if (status > 100 && to_tag && !to->a_tag && sip_to_tag(h, to, to_tag) < 0)
+		goto fail;
+	if (tags && sip_add_tagis(rsp, rs, &tags) < 0)
+		goto fail;
+	if (sip_complete_message(rsp) < 0)
+		goto fail;
+	return rsp;
+fail:
+	msg_destroy(rsp);
+	return NULL;
+}
+
+char *wic_sip_to_string(msg_t *msg, size_t *len)
+{
+	size_t n = 0;
+	char *s;
+
+	if (msg_serialize(msg, NULL) < 0 || msg_prepare(msg) < 0)
+		return NULL;
+	s = msg_as_string(msg_home(msg), msg, NULL, 0, &n);
+	if (len)
+		*len = n;
+	return s;
+}
+
+int wic_sip_aor(su_home_t *home, const url_t *uri, char *buf, size_t size)
+{
+	int n;
+
+	(void)home;
+	if (!uri)
+		return EINVAL;
+	if (uri->url_type == url_tel && uri->url_host) {
+		n = snprintf(buf, size, "tel:%s", uri->url_host);
+	} else if ((uri->url_type == url_sip || uri->url_type == url_sips) &&
+		   uri->url_user && *uri->url_user && uri->url_host) {
+		n = snprintf(buf, size, "sip:%s@%s", uri->url_user, uri->url_host);
+		for (char *p = strchr(buf, '@'); p && *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	} else {
+		return EINVAL;
+	}
+	return n > 0 && (size_t)n < size ? 0 : ENAMETOOLONG;
+}

@@ -1,0 +1,292 @@
+/**
+ * @file wic_ws.c  The libwebsockets side of the edge: ws and wss listeners
+ * on the GLib loop, the handshake policy (subprotocol `sip`, allowed Origin,
+ * optional token), frame reassembly and size limits, keepalive and idle
+ * timeout, and writing queued messages.
+ */
+#include "wic_priv.h"
+#include "conf/conf.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Per-connection data that libwebsockets allocates for us. */
+struct wic_pss {
+	struct wic_flow *flow;
+	struct wic_identity ident;   /* from a token given at the handshake */
+	bool has_ident;
+};
+
+static struct wic *wic_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static void peer_name(struct lws *wsi, char *buf, size_t size)
+{
+	char ip[64] = "";
+
+	lws_get_peer_simple(wsi, ip, sizeof ip);
+	snprintf(buf, size, "%s", strncmp(ip, "::ffff:", 7) ? ip : ip + 7);
+}
+
+/* Finds a token in the handshake: Authorization header or ?access_token=. */
+static bool handshake_token(struct lws *wsi, char *buf, size_t size)
+{
+	int n = lws_hdr_copy(wsi, buf, (int)size, WSI_TOKEN_HTTP_AUTHORIZATION);
+
+	if (n > 7 && !strncasecmp(buf, "Bearer ", 7)) {
+		memmove(buf, buf + 7, (size_t)n - 6);
+		return true;
+	}
+	return lws_get_urlarg_by_name(wsi, "access_token=", buf, (int)size) != NULL;
+}
+
+/* The handshake policy. Returns 0 to accept, 1 to refuse. */
+static int on_filter(struct lws *wsi, struct wic_pss *pss, const char *proto)
+{
+	struct wic *wic = wic_of(wsi);
+	char origin[256] = "", peer[64], token[8192];
+	const char *why = NULL;
+
+	peer_name(wsi, peer, sizeof peer);
+	if (wic->closing)
+		why = "shutting down";
+	else if (!proto)
+		why = "no 'sip' subprotocol requested";
+	else if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+		why = "no Origin header";
+	else if (!wic_origin_allowed(wic, origin))
+		why = "Origin not allowed";
+	else if (handshake_token(wsi, token, sizeof token)) {
+		const char *twhy = NULL;
+		if (wic_auth_token(wic, origin, token, &pss->ident, &twhy))
+			why = twhy;
+		else
+			pss->has_ident = true;
+	}
+	if (why) {
+		log_warn("wic", 0, "handshake refused peer=%s origin=\"%s\": %s",
+			 peer, origin, why);
+		return 1;
+	}
+	return 0;
+}
+
+static int on_established(struct lws *wsi, struct wic_pss *pss)
+{
+	struct wic *wic = wic_of(wsi);
+	struct wic_flow *flow;
+
+	if (wic_flow_create(wic, wsi, &flow))
+		return -1;
+	peer_name(wsi, flow->peer, sizeof flow->peer);
+	lws_hdr_copy(wsi, flow->origin, sizeof flow->origin, WSI_TOKEN_ORIGIN);
+	flow->tls = lws_is_ssl(wsi);
+	if (pss->has_ident) {
+		flow->ident = pss->ident;
+		flow->ident_from_handshake = true;
+	}
+	pss->flow = flow;
+	lws_set_timer_usecs(wsi, (lws_usec_t)wic->conf->websocket.idle_timeout *
+			    LWS_USEC_PER_SEC);
+	log_info("wic", flow->id, "flow open peer=%s tls=%d origin=\"%s\"%s%s",
+		 flow->peer, flow->tls, flow->origin,
+		 pss->has_ident ? " identity=" : "",
+		 pss->has_ident ? flow->ident.aor : "");
+	return 0;
+}
+
+/* Joins fragments; enforces the frame and message limits. */
+static int on_receive(struct lws *wsi, struct wic_flow *flow, const char *in,
+		      size_t len)
+{
+	const struct conf_websocket *c = &flow->wic->conf->websocket;
+	size_t rest = lws_remaining_packet_payload(wsi);
+	char *grown;
+
+	lws_set_timer_usecs(wsi, (lws_usec_t)c->idle_timeout * LWS_USEC_PER_SEC);
+	if (len + rest > (size_t)c->max_frame_size ||
+	    flow->rx_len + len + rest > (size_t)c->max_message_size) {
+		log_warn("wic", flow->id, "message larger than %d bytes: closing",
+			 c->max_message_size);
+		wic_flow_close(flow, WIC_CLOSE_TOO_BIG, "message too big");
+		return 0;
+	}
+	grown = realloc(flow->rx, flow->rx_len + len + 1);
+	if (!grown)
+		return -1;
+	flow->rx = grown;
+	memcpy(flow->rx + flow->rx_len, in, len);
+	flow->rx_len += len;
+	flow->rx[flow->rx_len] = '\0';
+	if (rest || !lws_is_final_fragment(wsi))
+		return 0;
+	wic_flow_on_message(flow, flow->rx, flow->rx_len);
+	flow->rx_len = 0;
+	return 0;
+}
+
+static int on_writeable(struct lws *wsi, struct wic_flow *flow)
+{
+	struct wic_out *o = flow->out_head;
+
+	if (o) {
+		int n = lws_write(wsi, o->data + LWS_PRE, o->len, LWS_WRITE_TEXT);
+		if (n < (int)o->len)
+			return -1;
+		flow->out_head = o->next;
+		if (!flow->out_head)
+			flow->out_tail = &flow->out_head;
+		flow->out_bytes -= o->len;
+		free(o);
+		if (flow->out_head || flow->close_code)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (flow->close_code) {
+		lws_close_reason(wsi, (enum lws_close_status)flow->close_code,
+				 (unsigned char *)flow->close_reason,
+				 strlen(flow->close_reason));
+		return -1;
+	}
+	return 0;
+}
+
+static int wic_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
+		     void *user, void *in, size_t len)
+{
+	struct wic_pss *pss = user;
+	struct wic_flow *flow = pss ? pss->flow : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return on_filter(wsi, pss, in);
+	case LWS_CALLBACK_ESTABLISHED:
+		return on_established(wsi, pss);
+	case LWS_CALLBACK_RECEIVE:
+		return flow ? on_receive(wsi, flow, in, len) : -1;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (flow)
+			lws_set_timer_usecs(wsi, (lws_usec_t)flow->wic->conf->
+					    websocket.idle_timeout * LWS_USEC_PER_SEC);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return flow ? on_writeable(wsi, flow) : 0;
+	case LWS_CALLBACK_TIMER:
+		if (flow) {
+			log_info("wic", flow->id, "idle for %d s: closing",
+				 flow->wic->conf->websocket.idle_timeout);
+			wic_flow_close(flow, WIC_CLOSE_GOING_AWAY, "idle timeout");
+		}
+		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (flow && len >= 2)
+			log_info("wic", flow->id, "peer closed with %u",
+				 ((const unsigned char *)in)[0] << 8 |
+				 ((const unsigned char *)in)[1]);
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		if (flow) {
+			pss->flow = NULL;
+			wic_flow_closed(flow);
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void wic_ws_want_write(struct wic_flow *flow)
+{
+	if (flow->wsi)
+		lws_callback_on_writable(flow->wsi);
+}
+
+static int vhost_create(struct wic *wic, const struct lws_protocols *protos,
+			const lws_retry_bo_t *retry, bool tls)
+{
+	const struct conf_websocket *c = &wic->conf->websocket;
+	struct lws_context_creation_info info;
+
+	memset(&info, 0, sizeof info);
+	info.vhost_name = tls ? "wss" : "ws";
+	info.iface = tls ? c->wss_address : c->ws_address;
+	info.port = tls ? c->wss_port : c->ws_port;
+	info.protocols = protos;
+	info.retry_and_idle_policy = retry;
+	info.timeout_secs = (unsigned)c->handshake_timeout;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	if (tls) {
+		info.ssl_cert_filepath = c->tls_certificate;
+		info.ssl_private_key_filepath = c->tls_key;
+		info.alpn = "http/1.1";
+	}
+	if (!lws_create_vhost(wic->lws, &info)) {
+		log_err("wic", 0, "cannot listen on %s %s:%d", info.vhost_name,
+			info.iface, info.port);
+		return EADDRINUSE;
+	}
+	log_info("wic", 0, "listening %s://%s:%d", info.vhost_name, info.iface,
+		 info.port);
+	return 0;
+}
+
+/* What libwebsockets needs to outlive its context. */
+struct wic_ws {
+	struct lws_protocols protocols[2];
+	lws_retry_bo_t retry;
+};
+
+int wic_ws_start(struct wic *wic)
+{
+	const struct conf_websocket *c = &wic->conf->websocket;
+	struct lws_context_creation_info info;
+	void *foreign[1] = { wic->gloop };
+	struct wic_ws *ws = calloc(1, sizeof *ws);
+	int err = 0;
+
+	if (!ws)
+		return ENOMEM;
+	wic->ws = ws;
+	ws->protocols[0] = (struct lws_protocols){
+		.name = "sip", .callback = wic_ws_cb,
+		.per_session_data_size = sizeof(struct wic_pss),
+		.rx_buffer_size = (size_t)c->max_frame_size,
+	};
+	ws->retry = (lws_retry_bo_t){
+		.secs_since_valid_ping = (uint16_t)(c->ping_interval ? c->ping_interval : 0xffff),
+		.secs_since_valid_hangup = (uint16_t)(c->ping_interval ?
+			c->ping_interval * 2 + 10 : 0xffff),
+	};
+	lws_set_log_level(LLL_ERR, NULL);
+	memset(&info, 0, sizeof info);
+	info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+		       (c->wss_port ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+	info.foreign_loops = foreign;
+	info.user = wic;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	wic->lws = lws_create_context(&info);
+	if (!wic->lws) {
+		log_err("wic", 0, "cannot create the WebSocket context "
+			"(is libwebsockets-evlib-glib installed?)");
+		return ENOMEM;
+	}
+	if (c->ws_port)
+		err = vhost_create(wic, ws->protocols, &ws->retry, false);
+	if (!err && c->wss_port)
+		err = vhost_create(wic, ws->protocols, &ws->retry, true);
+	return err;
+}
+
+void wic_ws_stop(struct wic *wic)
+{
+	if (wic->lws)
+		lws_context_destroy(wic->lws);
+	wic->lws = NULL;
+	free(wic->ws);
+	wic->ws = NULL;
+}

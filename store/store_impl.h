@@ -1,0 +1,68 @@
+/**
+ * @file store_impl.h  The operation table a store back-end fills in
+ * (private to store/).
+ *
+ * In the manner of Janus' plug-in tables: a back-end exports one constant
+ * `struct store_ops`; store.c checks its `version` and then calls only
+ * through it. Members are added at the end and the version bumped, so a
+ * back-end built against an older table is refused rather than called
+ * through a member it never filled in.
+ *
+ * Arguments have already been validated by store.c (non-NULL, strings
+ * NUL-terminated and fitting the fields of struct store_user, HA1 values
+ * lower-case hex of the right length) when an operation is called.
+ * Operations are synchronous and called from one thread.
+ */
+#ifndef WTPF_STORE_IMPL_H
+#define WTPF_STORE_IMPL_H
+
+#include "store.h"
+
+/** The version of struct store_ops described here. */
+#define STORE_OPS_VERSION 1
+
+struct store_ops {
+	/** STORE_OPS_VERSION as the back-end was built; store.c refuses others. */
+	int version;
+
+	/** Short name for log lines ("sqlite"). Static; owned by the back-end. */
+	const char *name;
+
+	/**
+	 * Opens the store at @p path (borrowed for the call only), creating it
+	 * and migrating its schema as needed. On success sets @p *bep to the
+	 * back-end's state, owned by the caller until it hands it back to
+	 * close(). Returns 0, or an errno code after writing a log line
+	 * (EPROTO: the stored schema is newer than this code).
+	 */
+	int (*open)(void **bep, const char *path);
+
+	/** Frees everything open() made. Called once; @p be is never NULL. */
+	void (*close)(void *be);
+
+	/** The schema version after migration (at least 1). */
+	int (*schema_version)(void *be);
+
+	/**
+	 * Adds @p u or replaces the user with the same tenant and username,
+	 * keeping its creation time. @p u is borrowed for the call. Returns 0
+	 * or EIO.
+	 */
+	int (*user_put)(void *be, const struct store_user *u);
+
+	/**
+	 * Fills @p u (owned by the caller) with the user @p tenant /
+	 * @p username (borrowed). Returns 0, ENOENT or EIO; @p u is left
+	 * unspecified on error.
+	 */
+	int (*user_get)(void *be, const char *tenant, const char *username,
+			struct store_user *u);
+
+	/** Deletes a user. Returns 0, ENOENT when there was none, or EIO. */
+	int (*user_del)(void *be, const char *tenant, const char *username);
+};
+
+/** The SQLite back-end (store_sqlite.c). */
+extern const struct store_ops store_sqlite_ops;
+
+#endif

@@ -1,0 +1,362 @@
+/**
+ * @file test_store.c  The store with its SQLite back-end: users, input
+ * checks, persistence, schema versions and migrations, WAL.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define MD5_A    "3d78807defe7de2157e2b0b6573a855f"
+#define MD5_B    "0123456789abcdef0123456789abcdef"
+#define SHA256_A "7987c64c30e25f1b74be53f966b49b90f2808aa92faf9a00262392d7b4794232"
+#define SHA256_B "0000000000000000000000000000000000000000000000000000000000000001"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/wtpf-store-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof f->path, "%s/wtpf.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+/** Removes the temporary directory and every file in it. */
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	struct dirent *de;
+	char p[512];
+	DIR *dir;
+
+	store_close(f->st);
+	dir = opendir(f->dir);
+	while (dir && (de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(p, sizeof p, "%s/%s", f->dir, de->d_name);
+		unlink(p);
+	}
+	if (dir)
+		closedir(dir);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct fixture *opened(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(store_open(&f->st, f->path), 0);
+	assert_non_null(f->st);
+	return f;
+}
+
+static struct store_user user(const char *tenant, const char *name,
+			      const char *md5, const char *sha256)
+{
+	struct store_user u;
+
+	memset(&u, 0, sizeof u);
+	snprintf(u.tenant, sizeof u.tenant, "%s", tenant);
+	snprintf(u.username, sizeof u.username, "%s", name);
+	snprintf(u.ha1_md5, sizeof u.ha1_md5, "%s", md5);
+	snprintf(u.ha1_sha256, sizeof u.ha1_sha256, "%s", sha256);
+	return u;
+}
+
+/** Runs @p sql on the file directly and returns its first column as int. */
+static long long raw_int(const char *path, const char *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	sqlite3 *db = NULL;
+	long long v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	return v;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* ---- users ----------------------------------------------------------- */
+
+static void test_put_get(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_user u = user("acme", "alice", MD5_A, SHA256_A), got;
+
+	assert_int_equal(store_user_put(f->st, &u), 0);
+	memset(&got, 'x', sizeof got);
+	assert_int_equal(store_user_get(f->st, "acme", "alice", &got), 0);
+	assert_string_equal(got.tenant, "acme");
+	assert_string_equal(got.username, "alice");
+	assert_string_equal(got.ha1_md5, MD5_A);
+	assert_string_equal(got.ha1_sha256, SHA256_A);
+}
+
+static void test_replace(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_user u = user("acme", "alice", MD5_A, SHA256_A), got;
+
+	assert_int_equal(store_user_put(f->st, &u), 0);
+	raw_exec(f->path, "UPDATE users SET created = 42");
+	u = user("acme", "alice", MD5_B, SHA256_B);
+	assert_int_equal(store_user_put(f->st, &u), 0);
+	assert_int_equal(store_user_get(f->st, "acme", "alice", &got), 0);
+	assert_string_equal(got.ha1_md5, MD5_B);
+	assert_string_equal(got.ha1_sha256, SHA256_B);
+	/* Replaced in place: one row, creation time kept. */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM users"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT created FROM users"), 42);
+}
+
+static void test_delete(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_user u = user("acme", "alice", MD5_A, SHA256_A), got;
+
+	assert_int_equal(store_user_put(f->st, &u), 0);
+	assert_int_equal(store_user_del(f->st, "acme", "alice"), 0);
+	assert_int_equal(store_user_get(f->st, "acme", "alice", &got), ENOENT);
+	assert_int_equal(store_user_del(f->st, "acme", "alice"), ENOENT);
+}
+
+static void test_unknown(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_user u = user("acme", "alice", MD5_A, SHA256_A), got;
+	char longname[300];
+
+	assert_int_equal(store_user_put(f->st, &u), 0);
+	assert_int_equal(store_user_get(f->st, "acme", "bob", &got), ENOENT);
+	/* Tenants are separate. */
+	assert_int_equal(store_user_get(f->st, "other", "alice", &got), ENOENT);
+	assert_int_equal(store_user_del(f->st, "other", "alice"), ENOENT);
+	/* Names that cannot be stored cannot be found. */
+	memset(longname, 'a', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	assert_int_equal(store_user_get(f->st, "acme", longname, &got), ENOENT);
+	assert_int_equal(store_user_get(f->st, "", "alice", &got), ENOENT);
+	assert_int_equal(store_user_del(f->st, longname, "alice"), ENOENT);
+	assert_int_equal(store_user_get(f->st, "acme", "alice", &got), 0);
+}
+
+static void test_bad_input(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_user u, got;
+
+	u = user("acme", "alice", "3D78807DEFE7DE2157E2B0B6573A855F", SHA256_A);
+	assert_int_equal(store_user_put(f->st, &u), EINVAL);
+	u = user("acme", "alice", MD5_A, MD5_A);
+	assert_int_equal(store_user_put(f->st, &u), EINVAL);
+	u = user("acme", "alice", "3d78807defe7de2157e2b0b6573a855", SHA256_A);
+	assert_int_equal(store_user_put(f->st, &u), EINVAL);
+	u = user("acme", "alice", "3d78807defe7de2157e2b0b6573a855g", SHA256_A);
+	assert_int_equal(store_user_put(f->st, &u), EINVAL);
+	u = user("acme", "alice", "", SHA256_A);
+	assert_int_equal(store_user_put(f->st, &u), EINVAL);
+	u = user("acme", "", MD5_A, SHA256_A);
+	assert_int_equal(store_user_put(f->st, &u), EINVAL);
+	u = user("", "alice", MD5_A, SHA256_A);
+	assert_int_equal(store_user_put(f->st, &u), EINVAL);
+	/* Not NUL-terminated within the field. */
+	u = user("acme", "alice", MD5_A, SHA256_A);
+	memset(u.tenant, 't', sizeof u.tenant);
+	assert_int_equal(store_user_put(f->st, &u), EINVAL);
+	u = user("acme", "alice", MD5_A, SHA256_A);
+	u.ha1_md5[32] = 'a';
+	assert_int_equal(store_user_put(f->st, &u), EINVAL);
+
+	assert_int_equal(store_user_put(f->st, NULL), EINVAL);
+	assert_int_equal(store_user_put(NULL, &u), EINVAL);
+	assert_int_equal(store_user_get(f->st, NULL, "alice", &got), EINVAL);
+	assert_int_equal(store_user_get(f->st, "acme", "alice", NULL), EINVAL);
+	assert_int_equal(store_user_del(f->st, "acme", NULL), EINVAL);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM users"), 0);
+}
+
+/* ---- files and schema ------------------------------------------------ */
+
+static void test_reopen(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_user u = user("acme", "alice", MD5_A, SHA256_A), got;
+
+	assert_int_equal(store_user_put(f->st, &u), 0);
+	u = user("acme", "bob", MD5_B, SHA256_B);
+	assert_int_equal(store_user_put(f->st, &u), 0);
+	store_close(f->st);
+	f->st = NULL;
+
+	assert_int_equal(store_open(&f->st, f->path), 0);
+	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_user_get(f->st, "acme", "alice", &got), 0);
+	assert_string_equal(got.ha1_sha256, SHA256_A);
+	assert_int_equal(store_user_get(f->st, "acme", "bob", &got), 0);
+	assert_string_equal(got.ha1_md5, MD5_B);
+}
+
+static void test_schema_version(void **state)
+{
+	struct fixture *f = opened(state);
+
+	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(store_schema_version(NULL), 0);
+}
+
+static void test_future_version(void **state)
+{
+	struct fixture *f = *state;
+
+	raw_exec(f->path, "CREATE TABLE t(x); PRAGMA user_version = 99");
+	assert_int_equal(store_open(&f->st, f->path), EPROTO);
+	assert_null(f->st);
+	/* Refused before anything was written. */
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 99);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_schema "
+				 "WHERE name = 'users'"), 0);
+}
+
+static void test_migrate_from_empty_file(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user u = user("acme", "alice", MD5_A, SHA256_A), got;
+	int fd;
+
+	fd = open(f->path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 0);
+
+	assert_int_equal(store_open(&f->st, f->path), 0);
+	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_user_put(f->st, &u), 0);
+	assert_int_equal(store_user_get(f->st, "acme", "alice", &got), 0);
+}
+
+static void test_migrate_keeps_other_tables(void **state)
+{
+	struct fixture *f = *state;
+
+	/* A version 0 database with content: migrated forward, not recreated. */
+	raw_exec(f->path, "CREATE TABLE notes(x); INSERT INTO notes VALUES (7)");
+	assert_int_equal(store_open(&f->st, f->path), 0);
+	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(raw_int(f->path, "SELECT x FROM notes"), 7);
+}
+
+static void test_migration_failure_rolls_back(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Step 1 cannot create "users" here: the step fails as a whole. */
+	raw_exec(f->path, "CREATE TABLE users(x); INSERT INTO users VALUES (3)");
+	assert_int_equal(store_open(&f->st, f->path), EIO);
+	assert_null(f->st);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 0);
+	assert_int_equal(raw_int(f->path, "SELECT x FROM users"), 3);
+}
+
+static void test_wal(void **state)
+{
+	struct fixture *f = opened(state);
+	const unsigned char *mode;
+	sqlite3_stmt *stmt = NULL;
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+					    &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	mode = sqlite3_column_text(stmt, 0);
+	assert_non_null(mode);
+	assert_string_equal((const char *)mode, "wal");
+	sqlite3_finalize(stmt);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static void test_open_errors(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/missing/dir/wtpf.db", f->dir);
+	assert_int_not_equal(store_open(&f->st, path), 0);
+	assert_null(f->st);
+
+	fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	fputs("this is not an SQLite database, not at all, no.............\n"
+	      "................................................................",
+	      fp);
+	fclose(fp);
+	assert_int_not_equal(store_open(&f->st, f->path), 0);
+	assert_null(f->st);
+
+	assert_int_equal(store_open(&f->st, ""), EINVAL);
+	assert_int_equal(store_open(&f->st, NULL), EINVAL);
+	store_close(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_future_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_empty_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_keeps_other_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_failure_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
