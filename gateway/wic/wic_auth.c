@@ -217,9 +217,21 @@ static int auth_bearer(struct wic_flow *flow, struct wic_strans *st,
 	return err;
 }
 
+/* RFC 7616 3.4.6: the digest-uri must name the Request-URI. */
+static bool digest_uri_matches(const char *uri, const url_t *ruri)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	url_t *u = url_hdup(home, (url_t *)url_make(home, uri));
+	bool same = u && !url_cmp(u, ruri);
+
+	su_home_deinit(home);
+	return same;
+}
+
 static int auth_digest(struct wic_flow *flow, struct wic_strans *st,
 		       const struct wic_tenant *t, const sip_authorization_t *au,
-		       const char *method, struct wic_identity *id)
+		       const char *method, const url_t *ruri,
+		       struct wic_identity *id)
 {
 	struct auth_digest_cred cred;
 	struct store_user user;
@@ -234,6 +246,13 @@ static int auth_digest(struct wic_flow *flow, struct wic_strans *st,
 	if (auth_digest_parse(au->au_params, &cred, &why)) {
 		log_warn("auth", flow->id, "bad digest credentials: %s", why);
 		wic_strans_reply(st, 400, why, TAG_END());
+		return EBADMSG;
+	}
+	if (!digest_uri_matches(cred.uri, ruri)) {
+		log_warn("auth", flow->id, "digest uri \"%s\" is not the "
+			 "Request-URI", cred.uri);
+		wic_strans_reply(st, 400, "Digest URI Does Not Match Request-URI",
+				 TAG_END());
 		return EBADMSG;
 	}
 	err = store_user_get(flow->wic->store, t->conf->name, cred.username, &user);
@@ -284,7 +303,8 @@ int wic_auth_request(struct wic_flow *flow, struct wic_strans *st, sip_t *sip,
 			     strncmp(realm + 1, t->conf->domain, strlen(t->conf->domain))))
 				continue;   /* credentials for another realm */
 			return auth_digest(flow, st, t, au,
-					   sip->sip_request->rq_method_name, id);
+					   sip->sip_request->rq_method_name,
+					   sip->sip_request->rq_url, id);
 		}
 	}
 	challenge(flow->wic, st, t->conf, NULL, false);

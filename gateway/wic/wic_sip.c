@@ -160,8 +160,9 @@ int wic_sip_aor(su_home_t *home, const url_t *uri, char *buf, size_t size)
 	(void)home;
 	if (!uri)
 		return EINVAL;
-	if (uri->url_type == url_tel && uri->url_host) {
-		n = snprintf(buf, size, "tel:%s", uri->url_host);
+	if (uri->url_type == url_tel && (uri->url_user || uri->url_host)) {
+		n = snprintf(buf, size, "tel:%s",
+			     uri->url_user ? uri->url_user : uri->url_host);
 	} else if ((uri->url_type == url_sip || uri->url_type == url_sips) &&
 		   uri->url_user && *uri->url_user && uri->url_host) {
 		n = snprintf(buf, size, "sip:%s@%s", uri->url_user, uri->url_host);

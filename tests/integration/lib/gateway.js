@@ -1,0 +1,250 @@
+// Starts and stops a real wtpfd for the integration tests.
+//
+// startGateway(opts) writes a configuration into a fresh temporary folder
+// (free loopback ports, test keys copied from tests/data/jwt, a self-signed
+// certificate made with openssl when wss is wanted), spawns
+// process.env.WTPFD -c FILE (optionally under a wrapper such as valgrind),
+// captures its stderr log, and resolves once it logged `listening` for every
+// listener. gw.stop() sends SIGTERM to its PID and resolves with the exit
+// code; after opts.stopTimeoutMs it kills it with SIGKILL and rejects.
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const DATA = path.resolve(__dirname, '../../data/jwt');
+const WTPFD = process.env.WTPFD;
+
+// The tenants every test can use. `acme` takes tokens from three issuers
+// (HS256 secret, ES256 PEM key, RS256 JWKS key chosen by kid) and digest;
+// `closed` takes only HS256 tokens (no digest).
+const ORIGIN = 'https://app.acme.test';
+const CLOSED_ORIGIN = 'https://app.closed.test';
+const DOMAIN = 'acme.test';
+const CLOSED_DOMAIN = 'closed.test';
+const ISS = {
+  hs: 'https://idp.acme.test',
+  ec: 'https://ec.acme.test',
+  rsa: 'https://rsa.acme.test',
+  closed: 'https://idp.closed.test',
+};
+
+function defaultTenants(extraOrigins = []) {
+  return [
+    {
+      name: 'acme', domain: DOMAIN, origins: [ORIGIN, ...extraOrigins],
+      allow_digest: true,
+      issuers: [
+        { issuer: ISS.hs, audience: 'wtpf', keys: 'hs256.key', algorithms: ['HS256'] },
+        { issuer: ISS.ec, audience: 'wtpf', keys: 'ec1.pub', algorithms: ['ES256'] },
+        { issuer: ISS.rsa, audience: 'wtpf', keys: 'jwks-rsa-oct.json', algorithms: ['RS256'] },
+      ],
+    },
+    {
+      name: 'closed', domain: CLOSED_DOMAIN, origins: [CLOSED_ORIGIN],
+      allow_digest: false,
+      issuers: [
+        { issuer: ISS.closed, audience: 'wtpf', keys: 'hs256.key', algorithms: ['HS256'] },
+      ],
+    },
+  ];
+}
+
+// A JavaScript value as libconfig text.
+function lc(v) {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (Array.isArray(v)) {
+    if (v.length && typeof v[0] === 'object')
+      return '(\n' + v.map(lc).join(',\n') + '\n)';
+    return '[ ' + v.map(lc).join(', ') + ' ]';
+  }
+  return '{\n' + Object.entries(v).map(([k, x]) => `  ${k} = ${lc(x)};`).join('\n') + '\n}';
+}
+
+function toLibconfig(obj) {
+  return Object.entries(obj).map(([k, v]) => `${k} = ${lc(v)};`).join('\n') + '\n';
+}
+
+// A TCP port free on 127.0.0.1 right now.
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// A self-signed P-256 certificate for 127.0.0.1 and localhost.
+function makeCert(dir) {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt',
+    'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+  { stdio: 'ignore' });
+  return { cert, key };
+}
+
+function copyKeys(dir) {
+  fs.copyFileSync(path.join(DATA, 'hmac.secret'), path.join(dir, 'hs256.key'));
+  for (const f of ['ec1.pub', 'ec2.pub', 'rsa.pub', 'jwks-rsa-oct.json', 'jwks-ec.json'])
+    fs.copyFileSync(path.join(DATA, f), path.join(dir, f));
+}
+
+class Gateway {
+  constructor() {
+    this.lines = [];
+    this.waiters = [];
+    this.exited = null;
+  }
+
+  // Every log line so far, as one string.
+  log() { return this.lines.join('\n'); }
+
+  // Resolves with the first log line (from `from` on) matching re.
+  waitLog(re, timeoutMs = 5000, from = 0) {
+    const hit = this.lines.slice(from).find((l) => re.test(l));
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const w = { re, resolve, timer: null };
+      w.timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        reject(new Error(`no log line matching ${re} within ${timeoutMs} ms; log:\n${this.log()}`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+
+  // Marks the log so that waitLog(re, t, mark) only looks at what follows.
+  mark() { return this.lines.length; }
+
+  _line(l) {
+    this.lines.push(l);
+    if (process.env.WTPF_TEST_VERBOSE) process.stderr.write(`[wtpfd] ${l}\n`);
+    for (const w of [...this.waiters]) {
+      if (w.re.test(l)) {
+        clearTimeout(w.timer);
+        this.waiters = this.waiters.filter((x) => x !== w);
+        w.resolve(l);
+      }
+    }
+  }
+
+  // SIGTERM by PID; resolves with { code, signal } once it exited.
+  stop(timeoutMs = 10000) {
+    if (this.exited) return this.exited;
+    const done = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        try { process.kill(this.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+        reject(new Error(`wtpfd (pid ${this.pid}) did not exit ${timeoutMs} ms after SIGTERM; log:\n${this.log()}`));
+      }, timeoutMs);
+      this.exitPromise.then((r) => { clearTimeout(timer); resolve(r); });
+    });
+    process.kill(this.pid, 'SIGTERM');
+    return done;
+  }
+
+  // Kills it whatever its state (for after() hooks); never throws.
+  async kill() {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      try { process.kill(this.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+      await this.exitPromise;
+    }
+  }
+
+  cleanup() {
+    if (!process.env.WTPF_KEEP_TMP) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// opts: { websocket, registrar, auth, tenants, extraOrigins, tls, logLevel,
+//         wrapper: [cmd, ...args], startTimeoutMs, dir }
+async function startGateway(opts = {}) {
+  if (!WTPFD) throw new Error('WTPFD is not set (the path of the wtpfd binary)');
+  const gw = new Gateway();
+  gw.dir = opts.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'wtpf-it-'));
+  copyKeys(gw.dir);
+  gw.wsPort = await freePort();
+  gw.wssPort = opts.tls ? await freePort() : 0;
+  const websocket = {
+    ws_address: '127.0.0.1', ws_port: gw.wsPort,
+    wss_address: '127.0.0.1', wss_port: gw.wssPort,
+    ...(opts.websocket || {}),
+  };
+  if (opts.tls) {
+    const { cert, key } = makeCert(gw.dir);
+    websocket.tls_certificate = cert;
+    websocket.tls_key = key;
+  }
+  gw.config = {
+    log_level: opts.logLevel || 'info',
+    websocket,
+    registrar: { min_expires: 60, max_expires: 3600, default_expires: 600, ...(opts.registrar || {}) },
+    auth: { clock_skew: 30, nonce_lifetime: 300, max_nonces: 1000, ...(opts.auth || {}) },
+    store: { path: 'wtpf.db' },
+    tenants: opts.tenants || defaultTenants(opts.extraOrigins),
+  };
+  gw.confPath = path.join(gw.dir, 'wtpf.conf');
+  fs.writeFileSync(gw.confPath, toLibconfig(gw.config));
+  gw.wsUrl = `ws://127.0.0.1:${gw.wsPort}`;
+  gw.wssUrl = opts.tls ? `wss://127.0.0.1:${gw.wssPort}` : null;
+
+  // Setup commands that need the same config (user add) run before start.
+  for (const [tenant, user, pass] of opts.users || [])
+    addUser(gw.confPath, tenant, user, pass);
+
+  const argv = [...(opts.wrapper || []), WTPFD, '-c', gw.confPath];
+  gw.proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  gw.pid = gw.proc.pid;
+  gw.exitPromise = new Promise((resolve) => {
+    gw.proc.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  gw.exitPromise.then((r) => { gw.exitResult = r; });
+  let buf = '';
+  const onData = (d) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      gw._line(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  };
+  gw.proc.stderr.on('data', onData);
+  gw.proc.stdout.on('data', onData);
+
+  const timeout = opts.startTimeoutMs || 10000;
+  const started = Promise.all([
+    gw.waitLog(/listening ws:\/\//, timeout),
+    opts.tls ? gw.waitLog(/listening wss:\/\//, timeout) : null,
+  ]);
+  const died = gw.exitPromise.then((r) => {
+    throw new Error(`wtpfd exited early (${JSON.stringify(r)}); log:\n${gw.log()}`);
+  });
+  try {
+    await Promise.race([started, died]);
+  } catch (e) {
+    await gw.kill();
+    throw e;
+  }
+  died.catch(() => {});
+  return gw;
+}
+
+// `wtpfd user add -c FILE TENANT USER PASSWORD`; returns its stdout.
+function addUser(confPath, tenant, user, pass) {
+  return execFileSync(WTPFD, ['user', 'add', '-c', confPath, tenant, user, pass],
+    { encoding: 'utf8' });
+}
+
+module.exports = {
+  startGateway, addUser, freePort, makeCert, toLibconfig, defaultTenants,
+  ORIGIN, CLOSED_ORIGIN, DOMAIN, CLOSED_DOMAIN, ISS, DATA,
+};

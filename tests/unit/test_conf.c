@@ -1,0 +1,270 @@
+/**
+ * @file test_conf.c  The configuration loader: errors name file, line and
+ * key; defaults and bounds come from the schema; the example file documents
+ * every option.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+
+#define MINIMAL_TENANT \
+	"tenants = ( { name = \"t1\"; domain = \"t1.example\";\n" \
+	"  origins = [ \"https://t1.example\" ]; allow_digest = true; } );\n"
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/wtpf-conf-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	return system(cmd);
+}
+
+/* Writes @p text to NAME in the temp dir and returns its path (static). */
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Loads @p text; returns the error text (caller frees) or NULL on success. */
+static char *load_text(const char *text, struct conf **confp)
+{
+	const char *path = write_file("t.conf", text);
+	struct conf *conf = NULL;
+	char *errs = NULL;
+	int err = conf_load(path, &conf, &errs);
+
+	if (confp)
+		*confp = conf;
+	else
+		conf_free(conf);
+	if (!err) {
+		assert_null(errs);
+		return NULL;
+	}
+	assert_non_null(errs);
+	return errs;
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+	char *errs = load_text(text, NULL);
+
+	assert_non_null(errs);
+	if (!strstr(errs, needle))
+		fail_msg("expected '%s' in:\n%s", needle, errs);
+	free(errs);
+}
+
+static void test_minimal_defaults(void **state)
+{
+	struct conf *conf = NULL;
+
+	(void)state;
+	assert_null(load_text(MINIMAL_TENANT, &conf));
+	assert_non_null(conf);
+	assert_int_equal(conf->websocket.ws_port, 8080);
+	assert_int_equal(conf->websocket.wss_port, 0);
+	assert_int_equal(conf->registrar.min_expires, 60);
+	assert_int_equal(conf->registrar.default_expires, 600);
+	assert_string_equal(conf->log_level, "info");
+	assert_int_equal(conf->tenant_count, 1);
+	assert_true(conf->tenants[0].allow_digest);
+	assert_true(conf_strv_has(conf->tenants[0].origins, "https://t1.example"));
+	assert_non_null(conf_tenant_find(conf, "t1"));
+	assert_null(conf_tenant_find(conf, "t2"));
+	/* Relative paths are resolved against the file's folder. */
+	assert_true(!strncmp(conf->store.path, tmpdir, strlen(tmpdir)));
+	conf_free(conf);
+}
+
+static void test_unknown_key_has_line(void **state)
+{
+	(void)state;
+	expect_error("websocket = {\n  ws_port = 8080;\n  wsport = 1;\n};\n"
+		     MINIMAL_TENANT, "t.conf:3: websocket.wsport: unknown key");
+	expect_error("bogus = 1;\n" MINIMAL_TENANT, ":1: bogus: unknown key");
+}
+
+static void test_wrong_type(void **state)
+{
+	(void)state;
+	expect_error("\n\nregistrar = { min_expires = \"60\"; };\n" MINIMAL_TENANT,
+		     "t.conf:3: registrar.min_expires: must be an integer");
+	expect_error("websocket = 5;\n" MINIMAL_TENANT,
+		     ":1: websocket: must be a group");
+	expect_error("tenants = ( { name = \"a\"; domain = \"d\"; origins = [ 1 ]; "
+		     "allow_digest = true; } );\n", "tenants[0].origins: element 0 "
+		     "must be a string");
+	expect_error("tenants = ( { name = \"a\"; domain = \"d\"; origins = [\"o\"];"
+		     " allow_digest = 1; } );\n", "allow_digest: must be a boolean");
+}
+
+static void test_out_of_range(void **state)
+{
+	(void)state;
+	expect_error("websocket = { ws_port = 70000; };\n" MINIMAL_TENANT,
+		     ":1: websocket.ws_port: 70000 is out of range [0, 65535]");
+	expect_error("websocket = { max_frame_size = 10; };\n" MINIMAL_TENANT,
+		     "websocket.max_frame_size: 10 is out of range");
+}
+
+static void test_missing_required(void **state)
+{
+	(void)state;
+	expect_error("log_level = \"info\";\n", "tenants: missing (required)");
+	expect_error("tenants = ( { name = \"a\"; origins = [\"o\"]; "
+		     "allow_digest = true; } );\n", "tenants[0].domain: missing");
+}
+
+static void test_syntax_error_line(void **state)
+{
+	(void)state;
+	expect_error("log_level = \"info\";\nwebsocket = {\n  ws_port = ;\n};\n",
+		     "t.conf:3: syntax error");
+}
+
+static void test_semantic_checks(void **state)
+{
+	(void)state;
+	expect_error("registrar = { min_expires = 600; max_expires = 60; "
+		     "default_expires = 60; };\n" MINIMAL_TENANT,
+		     "registrar.min_expires: greater than max_expires");
+	expect_error("websocket = { wss_port = 8443; };\n" MINIMAL_TENANT,
+		     "websocket.tls_certificate: required when wss_port is set");
+	expect_error("websocket = { ws_port = 0; };\n" MINIMAL_TENANT,
+		     "no listener");
+	expect_error("log_level = \"loud\";\n" MINIMAL_TENANT,
+		     "log_level: must be error, warn, info or debug");
+	expect_error("tenants = ( { name = \"a\"; domain = \"d\"; origins = [\"o\"];"
+		     " } );\n", "no way to authenticate");
+	expect_error("tenants = ( { name = \"a\"; domain = \"d\"; origins = [\"o\"];"
+		     " allow_digest = true; },\n { name = \"a\"; domain = \"e\"; "
+		     "origins = [\"o\"]; allow_digest = true; } );\n",
+		     "t.conf:2: tenants.[1].name: duplicate tenant name");
+	expect_error("tenants = ( { name = \"a\"; domain = \"d\"; origins = [\"o\"];\n"
+		     "  issuers = ( { issuer = \"i\"; keys = \"nokey\";\n"
+		     "   algorithms = [ \"HS512\" ]; } ); } );\n",
+		     "unsupported algorithm 'HS512'");
+	expect_error("tenants = ( { name = \"a\"; domain = \"d\"; origins = [\"o\"];\n"
+		     "  issuers = ( { issuer = \"i\";\n keys = \"nokey\"; } ); } );\n",
+		     "t.conf:3: tenants.[0].issuers.[0].keys: cannot read file");
+}
+
+static void test_all_errors_reported(void **state)
+{
+	char *errs;
+
+	(void)state;
+	errs = load_text("a = 1;\nb = 2;\nwebsocket = { ws_port = -1; };\n"
+			 MINIMAL_TENANT, NULL);
+	assert_non_null(errs);
+	assert_non_null(strstr(errs, ":1: a: unknown key"));
+	assert_non_null(strstr(errs, ":2: b: unknown key"));
+	assert_non_null(strstr(errs, ":3: websocket.ws_port"));
+	free(errs);
+}
+
+static void test_missing_file(void **state)
+{
+	struct conf *conf = NULL;
+	char *errs = NULL;
+
+	(void)state;
+	assert_int_not_equal(conf_load("/nonexistent/x.conf", &conf, &errs), 0);
+	assert_null(conf);
+	assert_non_null(strstr(errs, "/nonexistent/x.conf: cannot open"));
+	free(errs);
+}
+
+/* Every option of the schema appears in conf/wtpf.conf, which is valid. */
+static void test_example_documents_everything(void **state)
+{
+	char *schema = NULL, *example = NULL, line[512], cmd[1024];
+	size_t slen = 0, elen = 0;
+	FILE *f;
+	struct conf *conf = NULL;
+	char *errs = NULL;
+
+	(void)state;
+	f = open_memstream(&schema, &slen);
+	conf_schema_print(f);
+	fclose(f);
+	f = fopen(WTPF_SOURCE_DIR "/conf/wtpf.conf", "r");
+	assert_non_null(f);
+	example = calloc(1, 65536);
+	elen = fread(example, 1, 65535, f);
+	fclose(f);
+	assert_true(elen > 0);
+	FILE *s = fmemopen(schema, slen, "r");
+	while (fgets(line, sizeof line, s)) {
+		char key[256], *leaf;
+		sscanf(line, "%255s", key);
+		leaf = strrchr(key, '.');
+		leaf = leaf ? leaf + 1 : key;
+		if (strchr(leaf, '['))
+			*strchr(leaf, '[') = '\0';
+		char pat[300];
+		snprintf(pat, sizeof pat, "%s =", leaf);
+		if (!strstr(example, pat))
+			fail_msg("conf/wtpf.conf does not document '%s'", key);
+	}
+	fclose(s);
+	/* The example is valid once its TLS files exist (scripts/run makes them). */
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/conf/demo %s/run/tls && cp "
+		 WTPF_SOURCE_DIR "/conf/wtpf.conf %s/conf/ && cp "
+		 WTPF_SOURCE_DIR "/conf/demo/hs256.key %s/conf/demo/ && touch "
+		 "%s/run/tls/cert.pem %s/run/tls/key.pem", tmpdir, tmpdir, tmpdir,
+		 tmpdir, tmpdir, tmpdir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "%s/conf/wtpf.conf", tmpdir);
+	if (conf_load(cmd, &conf, &errs))
+		fail_msg("conf/wtpf.conf is invalid:\n%s", errs);
+	assert_int_equal(conf->websocket.wss_port, 8443);
+	conf_free(conf);
+	free(schema);
+	free(example);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_minimal_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_key_has_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syntax_error_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_semantic_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_errors_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_example_documents_everything, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

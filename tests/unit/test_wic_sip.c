@@ -1,0 +1,188 @@
+/**
+ * @file test_wic_sip.c  SIP on the WebSocket edge: what the parser refuses
+ * and why, how responses are built, how AORs are made canonical.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/wic/wic_priv.h"
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/url.h>
+
+#define HDRS(method, cseq_method) \
+	method " sip:demo.example SIP/2.0\r\n" \
+	"Via: SIP/2.0/WSS abc.invalid;branch=z9hG4bK776asdhds\r\n" \
+	"Max-Forwards: 70\r\n" \
+	"To: <sip:alice@demo.example>\r\n" \
+	"From: <sip:alice@demo.example>;tag=1928301774\r\n" \
+	"Call-ID: a84b4c76e66710\r\n" \
+	"CSeq: 314159 " cseq_method "\r\n"
+
+static int parse(const char *text, msg_t **msgp, const char **why)
+{
+	*why = NULL;
+	return wic_sip_parse(text, strlen(text), msgp, why);
+}
+
+static void test_good_request(void **state)
+{
+	msg_t *msg;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(parse(HDRS("REGISTER", "REGISTER")
+			       "Contact: <sip:x@abc.invalid;transport=ws>\r\n"
+			       "Content-Length: 0\r\n\r\n", &msg, &why), 0);
+	assert_non_null(sip_object(msg)->sip_contact);
+	msg_destroy(msg);
+}
+
+static void test_garbage_is_protocol_error(void **state)
+{
+	static const char *const junk[] = {
+		"hello world",
+		"",
+		"\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"SIP/2.0 200\r\n\r\n",
+		"INVITE sip:x SIP/2.0\r\nFrom: <sip:a@b>\r\n\r\n",  /* unanswerable */
+	};
+	msg_t *msg;
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+		assert_int_equal(parse(junk[i], &msg, &why), EPROTO);
+		assert_null(msg);
+		assert_non_null(why);
+	}
+}
+
+static void test_bad_header_named(void **state)
+{
+	msg_t *msg;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(parse(HDRS("REGISTER", "REGISTER")
+			       "Contact: <sip:x@abc.invalid;transport=ws\r\n"
+			       "Content-Length: 0\r\n\r\n", &msg, &why), EBADMSG);
+	assert_non_null(msg);
+	assert_string_equal(why, "Bad Contact Header");
+	msg_destroy(msg);
+
+	assert_int_equal(parse(HDRS("OPTIONS", "OPTIONS")
+			       "Expires: soon\r\nContent-Length: 0\r\n\r\n",
+			       &msg, &why), EBADMSG);
+	assert_string_equal(why, "Bad Expires Header");
+	msg_destroy(msg);
+}
+
+static void test_cseq_mismatch(void **state)
+{
+	msg_t *msg;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(parse(HDRS("REGISTER", "INVITE")
+			       "Content-Length: 0\r\n\r\n", &msg, &why), EBADMSG);
+	assert_string_equal(why, "CSeq Method Does Not Match Request");
+	msg_destroy(msg);
+}
+
+static void test_max_forwards_zero(void **state)
+{
+	msg_t *msg;
+	const char *why;
+	const char *text =
+		"INVITE sip:bob@demo.example SIP/2.0\r\n"
+		"Via: SIP/2.0/WSS abc.invalid;branch=z9hG4bK776asdhds\r\n"
+		"Max-Forwards: 0\r\n"
+		"To: <sip:bob@demo.example>\r\n"
+		"From: <sip:alice@demo.example>;tag=1928301774\r\n"
+		"Call-ID: a84b4c76e66710\r\nCSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+
+	(void)state;
+	assert_int_equal(parse(text, &msg, &why), ELOOP);
+	assert_string_equal(why, "Too Many Hops");
+	msg_destroy(msg);
+}
+
+static void test_response_copies_and_tags(void **state)
+{
+	msg_t *req, *rsp;
+	const char *why;
+	char *text;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(parse(HDRS("OPTIONS", "OPTIONS")
+			       "Via: SIP/2.0/WSS second.invalid;branch=z9hG4bK2\r\n"
+			       "Content-Length: 0\r\n\r\n", &req, &why), 0);
+	rsp = wic_sip_response(req, 400, "Bad Thing Here", "totag1", NULL);
+	assert_non_null(rsp);
+	text = wic_sip_to_string(rsp, &len);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	assert_non_null(strstr(text, "SIP/2.0 400 Bad Thing Here\r\n"));
+	assert_non_null(strstr(text, "branch=z9hG4bK776asdhds"));
+	assert_non_null(strstr(text, "second.invalid"));
+	assert_non_null(strstr(text, "tag=totag1"));
+	assert_non_null(strstr(text, "Call-ID: a84b4c76e66710\r\n"));
+	assert_non_null(strstr(text, "CSeq: 314159 OPTIONS\r\n"));
+	assert_non_null(strstr(text, "Content-Length: 0\r\n"));
+	msg_destroy(rsp);
+	/* 100 Trying gets no To tag. */
+	rsp = wic_sip_response(req, 100, NULL, "totag1", NULL);
+	text = wic_sip_to_string(rsp, &len);
+	assert_null(strstr(text, "tag=totag1"));
+	assert_non_null(strstr(text, "SIP/2.0 100 Trying"));
+	msg_destroy(rsp);
+	msg_destroy(req);
+}
+
+static void check_aor(const char *uri, int err, const char *want)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	url_t *url = url_hdup(home, (url_t *)url_make(home, uri));
+	char aor[256] = "";
+
+	assert_non_null(url);
+	assert_int_equal(wic_sip_aor(home, url, aor, sizeof aor), err);
+	if (want)
+		assert_string_equal(aor, want);
+	su_home_deinit(home);
+}
+
+static void test_aor_canonical(void **state)
+{
+	(void)state;
+	check_aor("sip:alice@Demo.EXAMPLE:5060;transport=ws", 0,
+		  "sip:alice@demo.example");
+	check_aor("sips:Alice@demo.example", 0, "sip:Alice@demo.example");
+	check_aor("tel:+4930123400001", 0, "tel:+4930123400001");
+	check_aor("sip:demo.example", EINVAL, NULL);
+	check_aor("http://example.com/", EINVAL, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_request),
+		cmocka_unit_test(test_garbage_is_protocol_error),
+		cmocka_unit_test(test_bad_header_named),
+		cmocka_unit_test(test_cseq_mismatch),
+		cmocka_unit_test(test_max_forwards_zero),
+		cmocka_unit_test(test_response_copies_and_tags),
+		cmocka_unit_test(test_aor_canonical),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
