@@ -13,6 +13,9 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tagarg.h>
 
+/* A flow whose peer stops reading is closed past this many queued bytes. */
+#define WIC_FLOW_MAX_QUEUED (1024 * 1024)
+
 int wic_flow_create(struct wic *wic, struct lws *wsi, struct wic_flow **flowp)
 {
 	struct wic_flow *flow = calloc(1, sizeof *flow);
@@ -53,6 +56,12 @@ int wic_flow_send(struct wic_flow *flow, const char *data, size_t len)
 
 	if (!flow->wsi || flow->close_code)
 		return EPIPE;
+	if (flow->out_bytes + len > WIC_FLOW_MAX_QUEUED) {
+		log_warn("wic", flow->id, "peer does not read: %zu bytes queued, "
+			 "closing", flow->out_bytes);
+		wic_flow_close(flow, WIC_CLOSE_POLICY, "send queue full");
+		return ENOBUFS;
+	}
 	o = malloc(sizeof *o + LWS_PRE + len);
 	if (!o)
 		return ENOMEM;
