@@ -150,12 +150,27 @@ int auth_digest_ha1(enum auth_digest_alg alg, const char *user,
 		    const char *realm, const char *password, char out[65]);
 
 /**
- * Computes the expected hex response for qop=auth into @p out (65 bytes):
- * H(HA1:nonce:nc:cnonce:qop:H(method:uri)).
+ * Computes the expected hex response into @p out (65 bytes): for qop=auth
+ * H(HA1:nonce:nc:cnonce:qop:H(method:uri)); with @p nc, @p cnonce and
+ * @p qop all NULL, the RFC 2069 form H(HA1:nonce:H(method:uri)) that some
+ * servers still challenge with (client side only: the verifier requires qop).
  */
 int auth_digest_response(enum auth_digest_alg alg, const char *ha1,
 			 const char *nonce, const char *nc, const char *cnonce,
 			 const char *qop, const char *method, const char *uri,
 			 char out[65]);
+
+/**
+ * Answers a Digest challenge as a client (RFC 7616, RFC 8760): @p challenge
+ * is the WWW-Authenticate or Proxy-Authenticate parameters as Sofia splits
+ * them (realm, nonce, qop, algorithm, opaque). Writes the credentials value
+ * (`Digest username="...", realm=..., response=...`) for @p method and
+ * @p uri into @p out, using nonce count @p nc and a fresh cnonce when the
+ * challenge offers qop=auth. MD5 and SHA-256 are supported. Returns 0,
+ * EBADMSG (no realm or nonce), ENOTSUP (algorithm or qop) or ENOSPC.
+ */
+int auth_digest_answer(const char *const *challenge, const char *user,
+		       const char *password, const char *method,
+		       const char *uri, unsigned nc, char *out, size_t size);
 
 #endif

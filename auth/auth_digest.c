@@ -154,17 +154,19 @@ int auth_digest_response(enum auth_digest_alg alg, const char *ha1,
 	const char *a2[] = { method, uri, NULL };
 	char ha2[65];
 	const char *kd[] = { ha1, nonce, nc, cnonce, qop, ha2, NULL };
+	const char *kd2069[] = { ha1, nonce, ha2, NULL };
 	int err;
 
-	if (!alg_valid(alg) || !ha1 || !nonce || !nc || !cnonce || !qop ||
-	    !method || !uri || !out)
+	if (!alg_valid(alg) || !ha1 || !nonce || !method || !uri || !out)
+		return EINVAL;
+	if ((nc || cnonce || qop) && (!nc || !cnonce || !qop))
 		return EINVAL;
 	if (!is_lhex(ha1, alg_hexlen(alg)))
 		return EINVAL;
 	err = hash_join(alg, a2, ha2);
 	if (err)
 		return err;
-	return hash_join(alg, kd, out);
+	return hash_join(alg, qop ? kd : kd2069, out);
 }
 
 /* ---- nonces ---------------------------------------------------------- */

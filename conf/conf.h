@@ -24,12 +24,38 @@ struct conf_issuer {
 	conf_strv_t algorithms; /**< accepted `alg` values, e.g. "ES256" */
 };
 
+/** How the trunk presents itself to the P-CSCF. */
+enum conf_trunk_mode { CONF_TRUNK_REGISTRATION = 0, CONF_TRUNK_STATIC = 1 };
+
+/** A W8 trunk toward one IMS network: its P-CSCFs and its credentials. */
+struct conf_trunk {
+	char *name;             /**< unique name; tenants refer to it */
+	char *mode;             /**< "registration" (RFC 6140) or "static" */
+	char *bind;             /**< local SIP URI, e.g. sip:127.0.0.1:5090 */
+	conf_strv_t pcscf;      /**< ordered P-CSCF URIs; a bare domain uses NAPTR/SRV */
+	char *domain;           /**< home network domain (REGISTER Request-URI) */
+	char *impu;             /**< the trunk's own public identity */
+	char *impi;             /**< its private identity (digest username) */
+	char *password;         /**< digest password */
+	int register_expires;   /**< seconds asked for in REGISTER */
+	int retry_min;          /**< first retry after a failed registration (s) */
+	int retry_max;          /**< longest retry interval (s) */
+	int options_interval;   /**< static mode: seconds between OPTIONS pings */
+	int failover_time;      /**< seconds allowed to move to the next P-CSCF */
+	bool trusted;           /**< in the trust domain: P-Asserted-Identity, else
+				     P-Preferred-Identity */
+	bool tel_uri;           /**< dialled numbers as tel: (else sip:...;user=phone) */
+	char *tls_dir;          /**< Sofia TLS folder (agent.pem, cafile.pem); empty: none */
+	enum conf_trunk_mode mode_id;  /**< derived from mode */
+};
+
 /** A third party served by the gateway. */
 struct conf_tenant {
 	char *name;             /**< short unique name, used in logs and the store */
 	char *domain;           /**< SIP domain of its users; also the digest realm */
 	conf_strv_t origins;    /**< allowed WebSocket Origins (exact match) */
 	bool allow_digest;      /**< offer and accept SIP digest */
+	char *trunk;            /**< name of the trunk its calls use */
 	struct conf_issuer *issuers;
 	size_t issuer_count;
 };
@@ -73,7 +99,13 @@ struct conf {
 	struct conf_store store;
 	struct conf_tenant *tenants;
 	size_t tenant_count;
+	struct conf_trunk *trunks;
+	size_t trunk_count;
 };
+
+/** The trunk called @p name, or NULL. O(trunks). */
+const struct conf_trunk *conf_trunk_find(const struct conf *conf,
+					 const char *name);
 
 /**
  * Loads and validates @p path. On success stores a new configuration in

@@ -113,6 +113,46 @@ static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
 	}
 }
 
+static void check_trunk(struct conf_ctx *cx, const config_setting_t *root,
+			struct conf *conf, size_t i)
+{
+	struct conf_trunk *t = &conf->trunks[i];
+	char at[64], path[128];
+
+	snprintf(at, sizeof at, "trunks.[%zu]", i);
+	for (size_t j = 0; j < i; j++) {
+		if (!strcmp(conf->trunks[j].name, t->name)) {
+			snprintf(path, sizeof path, "%s.name", at);
+			err_at(cx, root, path, "duplicate trunk name");
+		}
+	}
+	snprintf(path, sizeof path, "%s.mode", at);
+	if (!strcmp(t->mode, "registration"))
+		t->mode_id = CONF_TRUNK_REGISTRATION;
+	else if (!strcmp(t->mode, "static"))
+		t->mode_id = CONF_TRUNK_STATIC;
+	else
+		err_at(cx, root, path, "must be registration or static");
+	snprintf(path, sizeof path, "%s.pcscf", at);
+	if (!t->pcscf[0])
+		err_at(cx, root, path, "must list at least one P-CSCF");
+	for (size_t k = 0; t->pcscf[k]; k++)
+		if (strncmp(t->pcscf[k], "sip:", 4) && strncmp(t->pcscf[k], "sips:", 5))
+			err_at(cx, root, path, "P-CSCFs must be sip: or sips: URIs");
+	if (strncmp(t->bind, "sip:", 4) && strncmp(t->bind, "sips:", 5)) {
+		snprintf(path, sizeof path, "%s.bind", at);
+		err_at(cx, root, path, "must be a sip: or sips: URI");
+	}
+	if (t->mode_id == CONF_TRUNK_REGISTRATION && (!*t->impu || !*t->impi)) {
+		snprintf(path, sizeof path, "%s.impu", at);
+		err_at(cx, root, path, "registration mode needs impu and impi");
+	}
+	if (t->retry_min > t->retry_max) {
+		snprintf(path, sizeof path, "%s.retry_min", at);
+		err_at(cx, root, path, "greater than retry_max");
+	}
+}
+
 void conf_check(struct conf_ctx *cx, const config_setting_t *root,
 		struct conf *conf)
 {
@@ -128,6 +168,15 @@ void conf_check(struct conf_ctx *cx, const config_setting_t *root,
 	    r->default_expires > r->max_expires)
 		err_at(cx, root, "registrar.default_expires",
 		       "must lie between min_expires and max_expires");
+	for (size_t i = 0; i < conf->trunk_count; i++)
+		check_trunk(cx, root, conf, i);
+	for (size_t i = 0; i < conf->tenant_count; i++) {
+		const char *tr = conf->tenants[i].trunk;
+		char path[64];
+		snprintf(path, sizeof path, "tenants.[%zu].trunk", i);
+		if (*tr && !conf_trunk_find(conf, tr))
+			err_at(cx, root, path, "no trunk of that name");
+	}
 	if (!conf->tenant_count)
 		err_at(cx, root, "tenants", "at least one tenant is required");
 	for (size_t i = 0; i < conf->tenant_count; i++)

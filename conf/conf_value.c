@@ -246,3 +246,12 @@ const struct conf_tenant *conf_tenant_find(const struct conf *conf,
 			return &conf->tenants[i];
 	return NULL;
 }
+
+const struct conf_trunk *conf_trunk_find(const struct conf *conf,
+					 const char *name)
+{
+	for (size_t i = 0; i < conf->trunk_count; i++)
+		if (!strcmp(conf->trunks[i].name, name))
+			return &conf->trunks[i];
+	return NULL;
+}

@@ -6,6 +6,8 @@
 #include "conf/conf.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/sofia_log.h"
+#include "w8/w8.h"
 #include "gateway/wic/wic.h"
 
 #include <errno.h>
@@ -17,7 +19,7 @@
 #include <string.h>
 #include <sofia-sip/su_glib.h>
 
-#define SHUTDOWN_GRACE_MS 2000
+#define SHUTDOWN_GRACE_MS 3000
 
 struct gw {
 	GMainLoop *loop;
@@ -25,6 +27,7 @@ struct gw {
 	struct conf *conf;
 	struct store *store;
 	struct wic *wic;
+	struct w8 *w8;
 	gint64 stop_deadline;
 	int exit_code;
 };
@@ -33,7 +36,10 @@ static gboolean on_stop_poll(gpointer arg)
 {
 	struct gw *gw = arg;
 
-	if (wic_flow_count(gw->wic) && g_get_monotonic_time() < gw->stop_deadline)
+	bool w8_idle = w8_shutdown(gw->w8);
+
+	if ((wic_flow_count(gw->wic) || !w8_idle) &&
+	    g_get_monotonic_time() < gw->stop_deadline)
 		return G_SOURCE_CONTINUE;
 	g_main_loop_quit(gw->loop);
 	return G_SOURCE_REMOVE;
@@ -48,6 +54,7 @@ static gboolean on_signal(gpointer arg)
 	log_info("main", 0, "signal received: shutting down (%zu flows)",
 		 wic_flow_count(gw->wic));
 	wic_shutdown(gw->wic);
+	w8_shutdown(gw->w8);
 	gw->stop_deadline = g_get_monotonic_time() + SHUTDOWN_GRACE_MS * 1000;
 	g_timeout_add(20, on_stop_poll, gw);
 	return G_SOURCE_CONTINUE;
@@ -76,12 +83,16 @@ static int gw_start(struct gw *gw, const char *path)
 		return ENOMEM;
 	su_root_threading(gw->root, 0);
 	g_source_attach(su_glib_root_gsource(gw->root), NULL);
-	return wic_create(&gw->wic, gw->root, gw->loop, gw->conf, gw->store);
+	err = wic_create(&gw->wic, gw->root, gw->loop, gw->conf, gw->store);
+	if (!err)
+		err = w8_create(&gw->w8, gw->root, gw->conf);
+	return err;
 }
 
 static void gw_stop(struct gw *gw)
 {
 	wic_destroy(gw->wic);
+	w8_destroy(gw->w8);
 	if (gw->root)
 		su_root_destroy(gw->root);
 	store_close(gw->store);
@@ -97,6 +108,7 @@ static int run(const char *path)
 
 	memset(&gw, 0, sizeof gw);
 	su_init();
+	sofia_log_redirect();
 	err = gw_start(&gw, path);
 	if (!err) {
 		guint s1 = g_unix_signal_add(SIGTERM, on_signal, &gw);

@@ -12,6 +12,7 @@
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Per-connection data that libwebsockets allocates for us. */
 struct wic_pss {
@@ -37,12 +38,55 @@ static void peer_name(struct lws *wsi, char *buf, size_t size)
 static bool handshake_token(struct lws *wsi, char *buf, size_t size)
 {
 	int n = lws_hdr_copy(wsi, buf, (int)size, WSI_TOKEN_HTTP_AUTHORIZATION);
+	const char *v;
 
 	if (n > 7 && !strncasecmp(buf, "Bearer ", 7)) {
 		memmove(buf, buf + 7, (size_t)n - 6);
 		return true;
 	}
-	return lws_get_urlarg_by_name(wsi, "access_token=", buf, (int)size) != NULL;
+	/* lws copies the whole "name=value" argument into buf and returns
+	 * a pointer to the value inside it. */
+	v = lws_get_urlarg_by_name(wsi, "access_token=", buf, (int)size);
+	if (!v)
+		return false;
+	memmove(buf, v, strlen(v) + 1);
+	return true;
+}
+
+/* True when the comma-separated list @p list holds the token "sip". */
+static bool list_has_sip(const char *list)
+{
+	for (const char *p = list; *p;) {
+		size_t n;
+
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n == 3 && !strncasecmp(p, "sip", 3))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/*
+ * Before libwebsockets picks a subprotocol: when the client offers some but
+ * not `sip`, lws would hang up without a word, so the refusal is logged here.
+ */
+static int on_confirm_upgrade(struct lws *wsi, const char *up)
+{
+	char protos[256] = "", origin[256] = "", peer[64];
+	int n = lws_hdr_copy(wsi, protos, sizeof protos, WSI_TOKEN_PROTOCOL);
+
+	if (!up || strcasecmp(up, "websocket") || n == 0 ||
+	    (n > 0 && list_has_sip(protos)))
+		return 0;
+	peer_name(wsi, peer, sizeof peer);
+	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+		origin[0] = '\0';
+	log_warn("wic", 0, "handshake refused peer=%s origin=\"%s\": "
+		 "subprotocols \"%s\" offered, not 'sip'", peer, origin,
+		 n > 0 ? protos : "(too long)");
+	return -1;
 }
 
 /* The handshake policy. Returns 0 to accept, 1 to refuse. */
@@ -53,11 +97,13 @@ static int on_filter(struct lws *wsi, struct wic_pss *pss, const char *proto)
 	const char *why = NULL;
 
 	peer_name(wsi, peer, sizeof peer);
+	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+		origin[0] = '\0';
 	if (wic->closing)
 		why = "shutting down";
 	else if (!proto)
 		why = "no 'sip' subprotocol requested";
-	else if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+	else if (!origin[0])
 		why = "no Origin header";
 	else if (!wic_origin_allowed(wic, origin))
 		why = "Origin not allowed";
@@ -163,6 +209,8 @@ static int wic_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	struct wic_flow *flow = pss ? pss->flow : NULL;
 
 	switch (reason) {
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return on_confirm_upgrade(wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return on_filter(wsi, pss, in);
 	case LWS_CALLBACK_ESTABLISHED:
@@ -219,8 +267,13 @@ static int vhost_create(struct wic *wic, const struct lws_protocols *protos,
 	info.protocols = protos;
 	info.retry_and_idle_policy = retry;
 	info.timeout_secs = (unsigned)c->handshake_timeout;
+	/* the wait for the HTTP upgrade request is the "ah idle" timeout */
+	info.timeout_secs_ah_idle = (unsigned)c->handshake_timeout;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
 	if (tls) {
+		/* without this option on the vhost too, lws 4.1 silently
+		 * serves the vhost without TLS */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = c->tls_certificate;
 		info.ssl_private_key_filepath = c->tls_key;
 		info.alpn = "http/1.1";
@@ -268,6 +321,8 @@ int wic_ws_start(struct wic *wic)
 		       (c->wss_port ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info.foreign_loops = foreign;
 	info.user = wic;
+	/* lws reads the TLS accept and upgrade timeouts off the context */
+	info.timeout_secs = (unsigned)c->handshake_timeout;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	wic->lws = lws_create_context(&info);
 	if (!wic->lws) {

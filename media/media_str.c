@@ -1,0 +1,90 @@
+/**
+ * @file media_str.c  Small readers over the SDP text: pieces, tokens,
+ * attribute lines, payload types.
+ */
+#include "media_priv.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+bool mstr_eq(struct mstr s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.p && s.n == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+bool mstr_caseeq(struct mstr a, struct mstr b)
+{
+	if (!a.p || !b.p)
+		return !a.p && !b.p;
+	return a.n == b.n && strncasecmp(a.p, b.p, a.n) == 0;
+}
+
+const char *mstr_token(const char *p, const char *end, struct mstr *tok)
+{
+	while (p < end && is_blank(*p))
+		p++;
+	tok->p = p;
+	while (p < end && !is_blank(*p))
+		p++;
+	tok->n = (size_t)(p - tok->p);
+	return p;
+}
+
+int mstr_pt(struct mstr v)
+{
+	size_t i;
+	int pt = 0;
+
+	if (!v.p)
+		return -1;
+	for (i = 0; i < v.n && i < 4 && isdigit((unsigned char)v.p[i]); i++)
+		pt = pt * 10 + (v.p[i] - '0');
+	if (i == 0 || i > 3 || pt > 127)
+		return -1;
+	if (i < v.n && !is_blank(v.p[i]))
+		return -1;
+	return pt;
+}
+
+static struct mstr trim_end(struct mstr s)
+{
+	while (s.n && is_blank(s.p[s.n - 1]))
+		s.n--;
+	return s;
+}
+
+bool mline_attr(const struct mline *l, struct mstr *name, struct mstr *value)
+{
+	const char *colon;
+
+	if (l->n < 2 || l->p[0] != 'a' || l->p[1] != '=')
+		return false;
+	colon = memchr(l->p + 2, ':', l->n - 2);
+	name->p = l->p + 2;
+	name->n = colon ? (size_t)(colon - name->p) : l->n - 2;
+	*name = trim_end(*name);
+	value->p = colon ? colon + 1 : NULL;
+	value->n = colon ? (size_t)(l->p + l->n - value->p) : 0;
+	if (value->p)
+		*value = trim_end(*value);
+	return true;
+}
+
+bool mline_is_bundle(const struct mline *l)
+{
+	struct mstr name, value, tok;
+
+	if (!mline_attr(l, &name, &value) || !mstr_eq(name, "group") ||
+	    !value.p)
+		return false;
+	mstr_token(value.p, value.p + value.n, &tok);
+	return mstr_eq(tok, "BUNDLE");
+}

@@ -1,0 +1,217 @@
+/**
+ * @file w8.c  The trunk set: one nua agent per trunk on the gateway's
+ * su_root, and the dispatch of nua events to registration, probes and legs.
+ */
+#include "w8_priv.h"
+#include "conf/conf.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/tport_tag.h>
+#include <sofia-sip/url.h>
+
+#define W8_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO"
+
+static void w8_nua_cb(nua_event_t ev, int status, char const *phrase,
+		      nua_t *nua, nua_magic_t *magic, nua_handle_t *nh,
+		      nua_hmagic_t *hmagic, sip_t const *sip, tagi_t tags[])
+{
+	struct w8_trunk *t = (struct w8_trunk *)magic;
+	struct w8_obj *o = (struct w8_obj *)hmagic;
+
+	(void)nua;
+	(void)tags;
+	if (ev == nua_r_shutdown) {
+		if (status >= 200)
+			t->shut_down = true;
+		return;
+	}
+	if (o && o->kind == W8_OBJ_REG)
+		w8_reg_event((struct w8_reg *)o, ev, status, phrase, sip);
+	else if (o && o->kind == W8_OBJ_PROBE)
+		w8_probe_event((struct w8_probe *)o, ev, status, phrase, sip);
+	else if (o && o->kind == W8_OBJ_LEG)
+		w8_leg_event((struct w8_leg *)o, ev, status, phrase, sip);
+	else if (ev == nua_i_invite)
+		w8_leg_incoming(t, nh, sip);
+	else if (nh && nua_event_is_incoming_request(ev) && !o) {
+		/* OPTIONS is answered by nua itself; the rest is not served. */
+		if (ev != nua_i_options && ev != nua_i_ack)
+			nua_respond(nh, SIP_405_METHOD_NOT_ALLOWED,
+				    SIPTAG_ALLOW_STR(W8_ALLOW), TAG_END());
+		nua_handle_destroy(nh);
+	}
+}
+
+/* host:port of the bind URI, for our Contact. */
+static int local_host(struct w8_trunk *t)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	url_t *u = url_hdup(home, (url_t *)url_make(home, t->conf->bind));
+	int n = -1;
+
+	if (u && u->url_host)
+		n = snprintf(t->local_host, sizeof t->local_host, "%s%s%s",
+			     u->url_host, u->url_port ? ":" : "",
+			     u->url_port ? u->url_port : "");
+	su_home_deinit(home);
+	return n > 0 && (size_t)n < sizeof t->local_host ? 0 : EINVAL;
+}
+
+static int trunk_start(struct w8 *w8, struct w8_trunk *t,
+		       const struct conf_trunk *c)
+{
+	bool tls = *c->tls_dir != '\0';
+	unsigned t1x64 = (unsigned)c->failover_time * 1000;
+
+	su_home_init(t->home);
+	t->w8 = w8;
+	t->conf = c;
+	if (local_host(t)) {
+		log_err("w8", 0, "trunk %s: bind '%s' is not a SIP URI", c->name, c->bind);
+		return EINVAL;
+	}
+	t->nua = nua_create(w8->root, w8_nua_cb, (nua_magic_t *)t,
+			    NUTAG_URL(c->bind),
+			    TAG_IF(tls, NUTAG_SIPS_URL("sips:*:*")),
+			    TAG_IF(tls, TPTAG_CERTIFICATE(c->tls_dir)),
+			    NTATAG_SIP_T1X64(t1x64),
+			    TAG_END());
+	if (!t->nua) {
+		log_err("w8", 0, "trunk %s: cannot listen on %s", c->name, c->bind);
+		return EADDRINUSE;
+	}
+	nua_set_params(t->nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0),
+		       NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
+		       NUTAG_ENABLEMESSAGE(0), NUTAG_SERVICE_ROUTE_ENABLE(0),
+		       NUTAG_PATH_ENABLE(0), NUTAG_OUTBOUND("no-outbound"),
+		       NUTAG_ALLOW(W8_ALLOW), NUTAG_SUPPORTED("timer, 100rel"),
+		       SIPTAG_USER_AGENT_STR("wtpf/0.1"), TAG_END());
+	if (w8_pcscf_load(t))
+		return EINVAL;
+	log_info("w8", 0, "trunk %s: %s mode, listening on %s, P-CSCF %s",
+		 c->name, c->mode, c->bind, t->pcscf[0].uri);
+	if (c->mode_id == CONF_TRUNK_REGISTRATION && w8_reg_start(t))
+		return ENOMEM;
+	return w8_probe_start(t);
+}
+
+int w8_create(struct w8 **w8p, su_root_t *root, const struct conf *conf)
+{
+	struct w8 *w8 = calloc(1, sizeof *w8);
+	int err = 0;
+
+	if (!w8)
+		return ENOMEM;
+	w8->conf = conf;
+	w8->root = root;
+	w8->trunks = calloc(conf->trunk_count + 1, sizeof *w8->trunks);
+	if (!w8->trunks)
+		err = ENOMEM;
+	for (size_t i = 0; !err && i < conf->trunk_count; i++) {
+		w8->trunk_count = i + 1;
+		err = trunk_start(w8, &w8->trunks[i], &conf->trunks[i]);
+	}
+	if (err) {
+		w8_destroy(w8);
+		return err;
+	}
+	*w8p = w8;
+	return 0;
+}
+
+bool w8_shutdown(struct w8 *w8)
+{
+	bool idle = true;
+
+	for (size_t i = 0; w8 && i < w8->trunk_count; i++) {
+		struct w8_trunk *t = &w8->trunks[i];
+		if (!t->nua || t->shut_down)
+			continue;
+		if (!t->stopping) {
+			t->stopping = true;
+			w8_probe_free(t);
+		}
+		if (!w8_reg_stop(t)) {
+			idle = false;     /* un-REGISTER still under way */
+			continue;
+		}
+		if (t->stopping != 2) {
+			t->stopping = 2;
+			nua_shutdown(t->nua);
+		}
+		idle = false;
+	}
+	return idle;
+}
+
+void w8_destroy(struct w8 *w8)
+{
+	if (!w8)
+		return;
+	for (size_t i = 0; i < w8->trunk_count; i++) {
+		struct w8_trunk *t = &w8->trunks[i];
+		w8_probe_free(t);
+		w8_reg_free(t);
+		if (t->nua) {
+			if (!t->shut_down)
+				nua_shutdown(t->nua);
+			nua_destroy(t->nua);
+		}
+		su_home_deinit(t->home);
+	}
+	free(w8->trunks);
+	free(w8);
+}
+
+struct w8_trunk *w8_trunk_get(struct w8 *w8, const char *name)
+{
+	for (size_t i = 0; w8 && i < w8->trunk_count; i++)
+		if (!name || !*name || !strcmp(w8->trunks[i].conf->name, name))
+			return &w8->trunks[i];
+	return NULL;
+}
+
+const char *w8_trunk_name(const struct w8_trunk *t)
+{
+	return t->conf->name;
+}
+
+enum w8_state w8_trunk_state(const struct w8_trunk *t, const char **pcscf,
+			     const char **last_error)
+{
+	const struct w8_pcscf *p = w8_pcscf_serving(t);
+	enum w8_state s;
+
+	if (pcscf)
+		*pcscf = p ? p->uri : t->pcscf[t->serving].uri;
+	if (last_error)
+		*last_error = t->last_error;
+	if (t->conf->mode_id == CONF_TRUNK_REGISTRATION)
+		s = t->reg.registered ? W8_STATE_UP : t->reg.nh ? W8_STATE_REGISTERING
+								: W8_STATE_DOWN;
+	else
+		s = p ? W8_STATE_UP : W8_STATE_DOWN;
+	return s;
+}
+
+const char *w8_state_name(enum w8_state s)
+{
+	switch (s) {
+	case W8_STATE_UP: return "up";
+	case W8_STATE_REGISTERING: return "registering";
+	default: return "down";
+	}
+}
+
+void w8_incoming_handler_set(struct w8 *w8, w8_incoming_h *h, void *arg)
+{
+	w8->in_h = h;
+	w8->in_arg = arg;
+}

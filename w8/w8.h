@@ -1,0 +1,146 @@
+/**
+ * @file w8.h  The W8 trunk toward the P-CSCF (Gm for business trunking,
+ * TS 24.525): one Sofia nua agent per trunk over UDP, TCP and TLS, in
+ * registration mode (one RFC 6140 REGISTER for the whole number range) or
+ * static mode (OPTIONS keepalive, requests accepted only from the
+ * configured P-CSCFs), with failover along an ordered list of P-CSCFs.
+ *
+ * Call legs on the trunk are dialogs the call core drives through this API;
+ * SDP passes through untouched (nua's media handling is off).
+ */
+#ifndef WTPF_W8_H
+#define WTPF_W8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/sip.h>
+
+struct conf;
+struct w8;
+struct w8_trunk;
+struct w8_leg;
+
+/** What a trunk can do now. */
+enum w8_state {
+	W8_STATE_DOWN = 0,      /**< no usable P-CSCF */
+	W8_STATE_REGISTERING,   /**< registration mode: REGISTER under way */
+	W8_STATE_UP,            /**< registered, or a P-CSCF answers OPTIONS */
+};
+
+/**
+ * Creates every trunk of @p conf (borrowed; must outlive the set) on @p root
+ * and starts registering / probing. Returns 0 or an errno code after a log
+ * line naming the trunk and the problem (e.g. the bind address is taken).
+ */
+int w8_create(struct w8 **w8p, su_root_t *root, const struct conf *conf);
+
+/**
+ * Starts a clean stop: registered trunks un-register. Returns true when
+ * nothing is pending any more; poll until true (or a deadline), then
+ * w8_destroy().
+ */
+bool w8_shutdown(struct w8 *w8);
+
+/** Frees everything. NULL is allowed. */
+void w8_destroy(struct w8 *w8);
+
+/** The trunk called @p name, or the first one for NULL or "". */
+struct w8_trunk *w8_trunk_get(struct w8 *w8, const char *name);
+
+/** Name of a trunk. */
+const char *w8_trunk_name(const struct w8_trunk *t);
+
+/**
+ * State of a trunk; @p pcscf (may be NULL) gets the serving P-CSCF URI and
+ * @p last_error (may be NULL) the last failure, or "" when none.
+ */
+enum w8_state w8_trunk_state(const struct w8_trunk *t, const char **pcscf,
+			     const char **last_error);
+
+/** Printable name of a state. */
+const char *w8_state_name(enum w8_state s);
+
+/* ---- call legs ------------------------------------------------------- */
+
+/** What happened on a leg. */
+enum w8_event {
+	W8_EV_PROGRESS,    /**< 1xx to our INVITE (sip may carry SDP) */
+	W8_EV_ANSWERED,    /**< 2xx to our INVITE (ACK sent by the trunk) */
+	W8_EV_FAILED,      /**< final non-2xx to our INVITE, or no answer */
+	W8_EV_CANCELLED,   /**< their INVITE to us was cancelled */
+	W8_EV_ACKED,       /**< the ACK of our 2xx arrived */
+	W8_EV_REINVITE,    /**< in-dialog INVITE: answer with w8_leg_respond() */
+	W8_EV_UPDATE,      /**< UPDATE received: answer with w8_leg_respond() */
+	W8_EV_INFO,        /**< INFO received (answered 200 by the trunk) */
+	W8_EV_REINVITE_DONE, /**< answer to our re-INVITE / UPDATE (status) */
+	W8_EV_BYE,         /**< the far end hung up */
+	W8_EV_TERMINATED,  /**< the dialog is gone: release the leg */
+};
+
+/**
+ * Called for each event of a leg. @p sip is the message that caused it (or
+ * NULL), borrowed for the call only.
+ */
+typedef void (w8_leg_h)(void *arg, struct w8_leg *leg, enum w8_event ev,
+			int status, const char *phrase, const sip_t *sip);
+
+/**
+ * Called for a new INVITE from IMS. @p called is the called number or
+ * user part (Request-URI user part, else To user part). The handler must
+ * take the leg: w8_leg_bind() it and answer with w8_leg_respond().
+ */
+typedef void (w8_incoming_h)(void *arg, struct w8_trunk *t,
+			     struct w8_leg *leg, const char *called,
+			     const sip_t *sip);
+
+/** Sets who receives new INVITEs (NULL: they get 480). */
+void w8_incoming_handler_set(struct w8 *w8, w8_incoming_h *h, void *arg);
+
+/** What an outgoing INVITE says about its caller and callee. */
+struct w8_call_params {
+	const char *target;     /**< number (+E.164 or digits) or sip:/tel: URI */
+	const char *identity;   /**< caller IMPU asserted toward IMS */
+	const char *display;    /**< caller display name, or NULL */
+	const char *privacy;    /**< Privacy header value, or NULL */
+	const char *sdp;        /**< offer, or NULL */
+};
+
+/**
+ * Sends an INVITE on trunk @p t. Returns 0 with a new leg in @p *legp that
+ * reports to @p h; ENETDOWN when the trunk has no usable P-CSCF; EINVAL for
+ * a target that is not a number or URI.
+ */
+int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
+		  w8_leg_h *h, void *arg, struct w8_leg **legp);
+
+/** Binds an incoming leg to its handler. */
+void w8_leg_bind(struct w8_leg *leg, w8_leg_h *h, void *arg);
+
+/**
+ * Answers the pending request of a leg (the initial INVITE, a re-INVITE or
+ * an UPDATE) with @p status, optionally with SDP. @p extra is a block of
+ * extra header lines ("Name: value\r\n"...), or NULL.
+ */
+int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
+		   const char *sdp, const char *extra);
+
+/** Sends a re-INVITE (or UPDATE when @p update) with @p sdp. */
+int w8_leg_reoffer(struct w8_leg *leg, const char *sdp, bool update);
+
+/** Relays an INFO with @p content_type and @p body. */
+int w8_leg_info(struct w8_leg *leg, const char *content_type, const char *body);
+
+/**
+ * Ends the leg: CANCEL before an answer (with @p reason as a Reason header
+ * value, or NULL), BYE after it. The handler still gets W8_EV_TERMINATED.
+ */
+int w8_leg_hangup(struct w8_leg *leg, const char *reason);
+
+/** Drops the call core's interest: no more events; frees when the dialog ends. */
+void w8_leg_release(struct w8_leg *leg);
+
+/** Call-ID of the leg, for logs. */
+const char *w8_leg_call_id(const struct w8_leg *leg);
+
+#endif

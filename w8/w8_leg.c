@@ -1,0 +1,319 @@
+/**
+ * @file w8_leg.c  Call legs on the trunk: one nua handle per dialog with
+ * IMS, SDP passed through untouched, events reported to the call core.
+ */
+#include "w8_priv.h"
+#include "conf/conf.h"
+#include "util/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tagarg.h>
+
+struct w8_leg {
+	struct w8_obj obj;
+	struct w8_trunk *trunk;
+	nua_handle_t *nh;
+	w8_leg_h *h;
+	void *arg;
+	char call_id[128];
+	bool incoming;
+	bool answered;       /**< a 2xx to the initial INVITE went or came */
+	bool terminated;
+	bool released;
+};
+
+static void leg_free(struct w8_leg *leg)
+{
+	if (leg->nh) {
+		nua_handle_bind(leg->nh, NULL);
+		nua_handle_destroy(leg->nh);
+	}
+	free(leg);
+}
+
+static void leg_report(struct w8_leg *leg, enum w8_event ev, int status,
+		       const char *phrase, const sip_t *sip)
+{
+	if (leg->h && !leg->released)
+		leg->h(leg->arg, leg, ev, status, phrase, sip);
+}
+
+static struct w8_leg *leg_new(struct w8_trunk *t)
+{
+	struct w8_leg *leg = calloc(1, sizeof *leg);
+
+	if (leg) {
+		leg->obj.kind = W8_OBJ_LEG;
+		leg->trunk = t;
+	}
+	return leg;
+}
+
+static void leg_set_call_id(struct w8_leg *leg, const sip_t *sip)
+{
+	if (sip && sip->sip_call_id && !leg->call_id[0])
+		snprintf(leg->call_id, sizeof leg->call_id, "%s",
+			 sip->sip_call_id->i_id);
+}
+
+/* The Request-URI for a dialled @p target. */
+static char *target_uri(su_home_t *home, const struct conf_trunk *c,
+			const char *target)
+{
+	if (!strncmp(target, "sip:", 4) || !strncmp(target, "sips:", 5) ||
+	    !strncmp(target, "tel:", 4))
+		return su_strdup(home, target);
+	for (const char *p = target; *p; p++)
+		if (!isdigit((unsigned char)*p) && !(p == target && *p == '+') &&
+		    *p != '*' && *p != '#')
+			return NULL;
+	if (!*target)
+		return NULL;
+	if (c->tel_uri)
+		return su_sprintf(home, "tel:%s", target);
+	return su_sprintf(home, "sip:%s@%s;user=phone", target, c->domain);
+}
+
+/* Route toward the serving P-CSCF, then the Service-Route (RFC 3608). */
+static char *initial_route(su_home_t *home, const struct w8_trunk *t,
+			   const struct w8_pcscf *p)
+{
+	if (t->reg.service_route)
+		return su_sprintf(home, "%s, %s", p->route, t->reg.service_route);
+	return su_strdup(home, p->route);
+}
+
+int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
+		  w8_leg_h *h, void *arg, struct w8_leg **legp)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	const struct w8_pcscf *pc = w8_pcscf_serving(t);
+	const char *idh = t->conf->trusted ? "P-Asserted-Identity"
+					   : "P-Preferred-Identity";
+	char *ruri, *from, *ident;
+	struct w8_leg *leg;
+
+	if (!pc)
+		return ENETDOWN;
+	ruri = target_uri(home, t->conf, p->target);
+	if (!ruri) {
+		su_home_deinit(home);
+		return EINVAL;
+	}
+	from = p->display ? su_sprintf(home, "\"%s\" <%s>", p->display, p->identity)
+			  : su_sprintf(home, "<%s>", p->identity);
+	ident = su_sprintf(home, "%s: <%s>", idh, p->identity);
+	leg = leg_new(t);
+	if (leg)
+		leg->nh = nua_handle(t->nua, (nua_hmagic_t *)&leg->obj,
+				     SIPTAG_TO_STR(ruri), SIPTAG_FROM_STR(from),
+				     TAG_END());
+	if (!leg || !leg->nh) {
+		free(leg);
+		su_home_deinit(home);
+		return ENOMEM;
+	}
+	leg->h = h;
+	leg->arg = arg;
+	nua_invite(leg->nh, NUTAG_URL(ruri),
+		   NUTAG_INITIAL_ROUTE_STR(initial_route(home, t, pc)),
+		   SIPTAG_HEADER_STR(ident),
+		   TAG_IF(p->privacy, SIPTAG_PRIVACY_STR(p->privacy)),
+		   TAG_IF(p->sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+		   TAG_IF(p->sdp, SIPTAG_PAYLOAD_STR(p->sdp)), TAG_END());
+	su_home_deinit(home);
+	*legp = leg;
+	return 0;
+}
+
+void w8_leg_bind(struct w8_leg *leg, w8_leg_h *h, void *arg)
+{
+	leg->h = h;
+	leg->arg = arg;
+}
+
+int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
+		   const char *sdp, const char *extra)
+{
+	if (leg->terminated)
+		return EPIPE;
+	if (leg->incoming && status >= 200 && status < 300)
+		leg->answered = true;
+	nua_respond(leg->nh, status, phrase,
+		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+		    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
+		    TAG_IF(extra, SIPTAG_HEADER_STR(extra)), TAG_END());
+	return 0;
+}
+
+int w8_leg_reoffer(struct w8_leg *leg, const char *sdp, bool update)
+{
+	if (leg->terminated)
+		return EPIPE;
+	if (update)
+		nua_update(leg->nh, TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+			   TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	else
+		nua_invite(leg->nh, TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+			   TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	return 0;
+}
+
+int w8_leg_info(struct w8_leg *leg, const char *content_type, const char *body)
+{
+	if (leg->terminated)
+		return EPIPE;
+	nua_info(leg->nh, TAG_IF(content_type, SIPTAG_CONTENT_TYPE_STR(content_type)),
+		 TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
+	return 0;
+}
+
+int w8_leg_hangup(struct w8_leg *leg, const char *reason)
+{
+	if (leg->terminated)
+		return EALREADY;
+	if (leg->answered)
+		nua_bye(leg->nh, TAG_IF(reason, SIPTAG_REASON_STR(reason)), TAG_END());
+	else if (leg->incoming)
+		nua_respond(leg->nh, SIP_487_REQUEST_TERMINATED,
+			    TAG_IF(reason, SIPTAG_REASON_STR(reason)), TAG_END());
+	else
+		nua_cancel(leg->nh, TAG_IF(reason, SIPTAG_REASON_STR(reason)), TAG_END());
+	return 0;
+}
+
+void w8_leg_release(struct w8_leg *leg)
+{
+	leg->released = true;
+	leg->h = NULL;
+	if (leg->terminated)
+		leg_free(leg);
+}
+
+const char *w8_leg_call_id(const struct w8_leg *leg)
+{
+	return leg->call_id;
+}
+
+/* A transaction with the serving P-CSCF failed in a way that blames it. */
+static void leg_blame_pcscf(struct w8_leg *leg, int status)
+{
+	if (status == 408 || status == 503)
+		w8_pcscf_failed(leg->trunk, status == 408 ? "INVITE timed out"
+							  : "INVITE got 503");
+}
+
+static void leg_on_invite_response(struct w8_leg *leg, int status,
+				   const char *phrase, const sip_t *sip)
+{
+	leg_set_call_id(leg, sip);
+	if (leg->answered) {
+		leg_report(leg, W8_EV_REINVITE_DONE, status, phrase, sip);
+	} else if (status < 200) {
+		leg_report(leg, W8_EV_PROGRESS, status, phrase, sip);
+	} else if (status < 300) {
+		leg->answered = true;
+		leg_report(leg, W8_EV_ANSWERED, status, phrase, sip);
+	} else {
+		if (!sip || !sip->sip_via || status == 408)
+			leg_blame_pcscf(leg, status);
+		leg_report(leg, W8_EV_FAILED, status, phrase, sip);
+	}
+}
+
+static void leg_terminated(struct w8_leg *leg)
+{
+	if (leg->terminated)
+		return;
+	leg->terminated = true;
+	leg_report(leg, W8_EV_TERMINATED, 0, NULL, NULL);
+	if (leg->released)
+		leg_free(leg);
+}
+
+void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
+		  const char *phrase, const sip_t *sip)
+{
+	switch (ev) {
+	case nua_r_invite:
+		leg_on_invite_response(leg, status, phrase, sip);
+		break;
+	case nua_r_update:
+		leg_report(leg, W8_EV_REINVITE_DONE, status, phrase, sip);
+		break;
+	case nua_i_invite:
+		leg_report(leg, W8_EV_REINVITE, 0, NULL, sip);
+		break;
+	case nua_i_update:
+		leg_report(leg, W8_EV_UPDATE, 0, NULL, sip);
+		break;
+	case nua_i_info:
+		leg_report(leg, W8_EV_INFO, 0, NULL, sip);
+		break;
+	case nua_i_ack:
+		leg_report(leg, W8_EV_ACKED, 0, NULL, sip);
+		break;
+	case nua_i_cancel:
+		leg_report(leg, W8_EV_CANCELLED, 0, NULL, sip);
+		break;
+	case nua_i_bye:
+		leg_report(leg, W8_EV_BYE, 0, NULL, sip);
+		break;
+	case nua_i_terminated:
+		leg_terminated(leg);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The called number: Request-URI user part (RFC 6140), else the To's. */
+static const char *called_of(const sip_t *sip)
+{
+	const url_t *ru = sip->sip_request ? sip->sip_request->rq_url : NULL;
+
+	if (ru && ru->url_type == url_tel)
+		return ru->url_user ? ru->url_user : ru->url_host;
+	if (ru && ru->url_user && *ru->url_user)
+		return ru->url_user;
+	return sip->sip_to->a_url->url_user;
+}
+
+void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip)
+{
+	msg_t *req = nua_current_request(t->nua);
+	const char *called = called_of(sip);
+	struct w8_leg *leg;
+
+	if (!w8_pcscf_is_source(t, req)) {
+		log_warn("w8", 0, "trunk %s: INVITE from a host that is not a "
+			 "configured P-CSCF: 403", t->conf->name);
+		nua_respond(nh, 403, "Not From A Configured P-CSCF", TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	if (t->stopping || !t->w8->in_h || !called) {
+		nua_respond(nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	leg = leg_new(t);
+	if (!leg) {
+		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	leg->nh = nh;
+	leg->incoming = true;
+	leg_set_call_id(leg, sip);
+	nua_handle_bind(nh, (nua_hmagic_t *)&leg->obj);
+	t->w8->in_h(t->w8->in_arg, t, leg, called, sip);
+}

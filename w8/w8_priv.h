@@ -1,0 +1,112 @@
+/**
+ * @file w8_priv.h  Private to w8/: the trunk objects. Ownership: struct w8
+ * owns the trunks; a trunk owns its nua agent, its registration and probe
+ * objects and its legs (a leg lives until its dialog ends and the call core
+ * has released it).
+ */
+#ifndef WTPF_W8_PRIV_H
+#define WTPF_W8_PRIV_H
+
+#include "w8.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/su_alloc.h>
+
+struct conf_trunk;
+
+/** What a nua handle's magic points to: every such object starts with it. */
+enum w8_obj_kind { W8_OBJ_REG = 1, W8_OBJ_PROBE, W8_OBJ_LEG };
+struct w8_obj {
+	enum w8_obj_kind kind;
+};
+
+/** One P-CSCF of a trunk's list. */
+struct w8_pcscf {
+	char *uri;                  /**< as configured */
+	char *route;                /**< the same with ;lr, for Route headers */
+	struct sockaddr_storage addr;   /**< its address, for the source check */
+	socklen_t addrlen;          /**< 0 when not known (a name) */
+	bool up;                    /**< last probe or transaction succeeded */
+	time_t last_ok;
+};
+
+/** REGISTER state of a registration-mode trunk. */
+struct w8_reg {
+	struct w8_obj obj;
+	struct w8_trunk *trunk;
+	nua_handle_t *nh;
+	bool registered;
+	bool auth_tried;
+	bool unregistering;
+	unsigned failures;          /**< consecutive, for the back-off */
+	su_timer_t *retry;
+	char *service_route;        /**< Service-Route of the last 200, or NULL */
+};
+
+/** OPTIONS probing of one P-CSCF. */
+struct w8_probe {
+	struct w8_obj obj;
+	struct w8_trunk *trunk;
+	size_t index;               /**< which P-CSCF */
+	nua_handle_t *nh;           /**< pending OPTIONS, or NULL */
+};
+
+struct w8_trunk {
+	struct w8 *w8;
+	const struct conf_trunk *conf;
+	su_home_t home[1];
+	nua_t *nua;
+	struct w8_pcscf *pcscf;
+	size_t pcscf_count;
+	size_t serving;             /**< index of the serving P-CSCF */
+	struct w8_reg reg;
+	struct w8_probe *probes;
+	su_timer_t *probe_timer;
+	char last_error[160];
+	char contact[256];          /**< our bnc Contact (registration mode) */
+	char local_host[128];       /**< host:port of the bind URI */
+	bool shut_down;             /**< nua_r_shutdown seen */
+	int stopping;               /**< 0 running, 1 un-registering, 2 nua shut down */
+};
+
+struct w8 {
+	const struct conf *conf;
+	su_root_t *root;
+	struct w8_trunk *trunks;
+	size_t trunk_count;
+	w8_incoming_h *in_h;
+	void *in_arg;
+};
+
+/* w8_pcscf.c */
+int w8_pcscf_load(struct w8_trunk *t);
+const struct w8_pcscf *w8_pcscf_serving(const struct w8_trunk *t);
+void w8_pcscf_failed(struct w8_trunk *t, const char *why);
+void w8_pcscf_ok(struct w8_trunk *t, size_t index);
+bool w8_pcscf_is_source(const struct w8_trunk *t, const msg_t *msg);
+void w8_trunk_error(struct w8_trunk *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* w8_reg.c */
+int w8_reg_start(struct w8_trunk *t);
+void w8_reg_event(struct w8_reg *reg, nua_event_t ev, int status,
+		  const char *phrase, const sip_t *sip);
+void w8_reg_restart(struct w8_trunk *t);
+bool w8_reg_stop(struct w8_trunk *t);
+void w8_reg_free(struct w8_trunk *t);
+
+/* w8_probe.c */
+int w8_probe_start(struct w8_trunk *t);
+void w8_probe_event(struct w8_probe *p, nua_event_t ev, int status,
+		    const char *phrase, const sip_t *sip);
+void w8_probe_free(struct w8_trunk *t);
+
+/* w8_leg.c */
+void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
+		  const char *phrase, const sip_t *sip);
+void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip);
+
+#endif
