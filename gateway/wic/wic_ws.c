@@ -19,7 +19,58 @@ struct wic_pss {
 	struct wic_flow *flow;
 	struct wic_identity ident;   /* from a token given at the handshake */
 	bool has_ident;
+	lws_usec_t last_rx;          /* last frame received, pongs included */
+	lws_usec_t next_ping;        /* when the next keepalive ping is due */
+	bool ping_due;               /* a ping waits for the next writeable */
 };
+
+/*
+ * Keepalive. libwebsockets' own validity pings have an empty payload, and
+ * lws 4.1 does not report an empty pong to the protocol callback, so the
+ * idle timer could not see clients that only answer pings. The edge sends
+ * its own pings, with a payload, and keeps one timer per connection for
+ * whichever comes first: the next ping or the idle deadline.
+ */
+static const unsigned char ping_payload[] = "wtpf";
+
+static void keepalive_arm(struct lws *wsi, struct wic_pss *pss,
+			  const struct conf_websocket *c)
+{
+	lws_usec_t now = lws_now_usecs();
+	lws_usec_t at = pss->last_rx + (lws_usec_t)c->idle_timeout * LWS_USEC_PER_SEC;
+
+	if (c->ping_interval && pss->next_ping < at)
+		at = pss->next_ping;
+	lws_set_timer_usecs(wsi, at > now ? at - now : 1000);
+}
+
+static void keepalive_start(struct lws *wsi, struct wic_pss *pss,
+			    const struct conf_websocket *c)
+{
+	pss->last_rx = lws_now_usecs();
+	pss->next_ping = pss->last_rx + (lws_usec_t)c->ping_interval * LWS_USEC_PER_SEC;
+	keepalive_arm(wsi, pss, c);
+}
+
+/* The timer: closes an idle flow, or asks for a ping. */
+static void keepalive_timer(struct lws *wsi, struct wic_pss *pss,
+			    struct wic_flow *flow)
+{
+	const struct conf_websocket *c = &flow->wic->conf->websocket;
+	lws_usec_t now = lws_now_usecs();
+
+	if (now >= pss->last_rx + (lws_usec_t)c->idle_timeout * LWS_USEC_PER_SEC) {
+		log_info("wic", flow->id, "idle for %d s: closing", c->idle_timeout);
+		wic_flow_close(flow, WIC_CLOSE_GOING_AWAY, "idle timeout");
+		return;
+	}
+	if (c->ping_interval && now >= pss->next_ping) {
+		pss->ping_due = true;
+		pss->next_ping = now + (lws_usec_t)c->ping_interval * LWS_USEC_PER_SEC;
+		lws_callback_on_writable(wsi);
+	}
+	keepalive_arm(wsi, pss, c);
+}
 
 static struct wic *wic_of(struct lws *wsi)
 {
@@ -137,8 +188,7 @@ static int on_established(struct lws *wsi, struct wic_pss *pss)
 		flow->ident_from_handshake = true;
 	}
 	pss->flow = flow;
-	lws_set_timer_usecs(wsi, (lws_usec_t)wic->conf->websocket.idle_timeout *
-			    LWS_USEC_PER_SEC);
+	keepalive_start(wsi, pss, &wic->conf->websocket);
 	log_info("wic", flow->id, "flow open peer=%s tls=%d origin=\"%s\"%s%s",
 		 flow->peer, flow->tls, flow->origin,
 		 pss->has_ident ? " identity=" : "",
@@ -147,14 +197,14 @@ static int on_established(struct lws *wsi, struct wic_pss *pss)
 }
 
 /* Joins fragments; enforces the frame and message limits. */
-static int on_receive(struct lws *wsi, struct wic_flow *flow, const char *in,
-		      size_t len)
+static int on_receive(struct lws *wsi, struct wic_pss *pss,
+		      struct wic_flow *flow, const char *in, size_t len)
 {
 	const struct conf_websocket *c = &flow->wic->conf->websocket;
 	size_t rest = lws_remaining_packet_payload(wsi);
 	char *grown;
 
-	lws_set_timer_usecs(wsi, (lws_usec_t)c->idle_timeout * LWS_USEC_PER_SEC);
+	pss->last_rx = lws_now_usecs();
 	if (len + rest > (size_t)c->max_frame_size ||
 	    flow->rx_len + len + rest > (size_t)c->max_message_size) {
 		log_warn("wic", flow->id, "message larger than %d bytes: closing",
@@ -176,10 +226,23 @@ static int on_receive(struct lws *wsi, struct wic_flow *flow, const char *in,
 	return 0;
 }
 
-static int on_writeable(struct lws *wsi, struct wic_flow *flow)
+static int on_writeable(struct lws *wsi, struct wic_pss *pss,
+			struct wic_flow *flow)
 {
 	struct wic_out *o = flow->out_head;
 
+	if (pss->ping_due && !flow->close_code) {
+		unsigned char buf[LWS_PRE + sizeof ping_payload];
+
+		pss->ping_due = false;
+		memcpy(buf + LWS_PRE, ping_payload, sizeof ping_payload - 1);
+		if (lws_write(wsi, buf + LWS_PRE, sizeof ping_payload - 1,
+			      LWS_WRITE_PING) < (int)sizeof ping_payload - 1)
+			return -1;
+		if (o)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
 	if (o) {
 		int n = lws_write(wsi, o->data + LWS_PRE, o->len, LWS_WRITE_TEXT);
 		if (n < (int)o->len)
@@ -216,20 +279,16 @@ static int wic_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_ESTABLISHED:
 		return on_established(wsi, pss);
 	case LWS_CALLBACK_RECEIVE:
-		return flow ? on_receive(wsi, flow, in, len) : -1;
+		return flow ? on_receive(wsi, pss, flow, in, len) : -1;
 	case LWS_CALLBACK_RECEIVE_PONG:
 		if (flow)
-			lws_set_timer_usecs(wsi, (lws_usec_t)flow->wic->conf->
-					    websocket.idle_timeout * LWS_USEC_PER_SEC);
+			pss->last_rx = lws_now_usecs();
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return flow ? on_writeable(wsi, flow) : 0;
+		return flow ? on_writeable(wsi, pss, flow) : 0;
 	case LWS_CALLBACK_TIMER:
-		if (flow) {
-			log_info("wic", flow->id, "idle for %d s: closing",
-				 flow->wic->conf->websocket.idle_timeout);
-			wic_flow_close(flow, WIC_CLOSE_GOING_AWAY, "idle timeout");
-		}
+		if (flow)
+			keepalive_timer(wsi, pss, flow);
 		return 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		if (flow && len >= 2)
@@ -310,10 +369,10 @@ int wic_ws_start(struct wic *wic)
 		.per_session_data_size = sizeof(struct wic_pss),
 		.rx_buffer_size = (size_t)c->max_frame_size,
 	};
+	/* lws' own (empty) pings stay off: see keepalive_arm() */
 	ws->retry = (lws_retry_bo_t){
-		.secs_since_valid_ping = (uint16_t)(c->ping_interval ? c->ping_interval : 0xffff),
-		.secs_since_valid_hangup = (uint16_t)(c->ping_interval ?
-			c->ping_interval * 2 + 10 : 0xffff),
+		.secs_since_valid_ping = 0xffff,
+		.secs_since_valid_hangup = 0xffff,
 	};
 	lws_set_log_level(LLL_ERR, NULL);
 	memset(&info, 0, sizeof info);
