@@ -2,6 +2,7 @@
  * @file main.c  wtpfd: the gateway daemon. One thread, one GLib main loop
  * driving Sofia-SIP (su_glib root) and libwebsockets (foreign GLib loop).
  */
+#include "gateway/call/call.h"
 #include "gateway/cli.h"
 #include "conf/conf.h"
 #include "store/store.h"
@@ -28,6 +29,7 @@ struct gw {
 	struct store *store;
 	struct wic *wic;
 	struct w8 *w8;
+	struct call_core *calls;
 	gint64 stop_deadline;
 	int exit_code;
 };
@@ -53,6 +55,7 @@ static gboolean on_signal(gpointer arg)
 		return G_SOURCE_CONTINUE;
 	log_info("main", 0, "signal received: shutting down (%zu flows)",
 		 wic_flow_count(gw->wic));
+	call_core_shutdown(gw->calls);
 	wic_shutdown(gw->wic);
 	w8_shutdown(gw->w8);
 	gw->stop_deadline = g_get_monotonic_time() + SHUTDOWN_GRACE_MS * 1000;
@@ -86,11 +89,14 @@ static int gw_start(struct gw *gw, const char *path)
 	err = wic_create(&gw->wic, gw->root, gw->loop, gw->conf, gw->store);
 	if (!err)
 		err = w8_create(&gw->w8, gw->root, gw->conf);
+	if (!err)
+		err = call_core_create(&gw->calls, gw->conf, gw->wic, gw->w8);
 	return err;
 }
 
 static void gw_stop(struct gw *gw)
 {
+	call_core_destroy(gw->calls);
 	wic_destroy(gw->wic);
 	w8_destroy(gw->w8);
 	if (gw->root)

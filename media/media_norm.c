@@ -100,7 +100,7 @@ static void dep_add(struct ptinfo *info, int pt, struct mstr v)
 		info->deps[pt][dep / 64] |= (uint64_t)1 << (dep % 64);
 }
 
-/** rtx: "apt=N[;...]"; red: "N/N/...". */
+/** From "PT <params>": rtx "apt=N[;...]", red "N/N/...". */
 static void deps_read(struct ptinfo *info, int pt)
 {
 	struct mstr v = info->fmtp[pt], name = info->name[pt], part;
@@ -110,6 +110,7 @@ static void deps_read(struct ptinfo *info, int pt)
 
 	if (!v.p || (!rtx && !red))
 		return;
+	p = mstr_token(p, end, &part);   /* the payload type itself */
 	while (p < end) {
 		const char *q = memchr(p, sep, (size_t)(end - p));
 

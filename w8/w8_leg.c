@@ -71,12 +71,19 @@ static char *target_uri(su_home_t *home, const struct conf_trunk *c,
 	if (!strncmp(target, "sip:", 4) || !strncmp(target, "sips:", 5) ||
 	    !strncmp(target, "tel:", 4))
 		return su_strdup(home, target);
-	for (const char *p = target; *p; p++)
-		if (!isdigit((unsigned char)*p) && !(p == target && *p == '+') &&
-		    *p != '*' && *p != '#')
-			return NULL;
 	if (!*target)
 		return NULL;
+	for (const char *p = target; *p; p++) {
+		if (isdigit((unsigned char)*p) || (p == target && *p == '+') ||
+		    *p == '*' || *p == '#')
+			continue;
+		/* Not a number: a user name in the home domain, if it is a
+		 * plain token (letters, digits, - . _). */
+		for (const char *q = target; *q; q++)
+			if (!isalnum((unsigned char)*q) && !strchr("-._", *q))
+				return NULL;
+		return su_sprintf(home, "sip:%s@%s", target, c->domain);
+	}
 	if (c->tel_uri)
 		return su_sprintf(home, "tel:%s", target);
 	return su_sprintf(home, "sip:%s@%s;user=phone", target, c->domain);
@@ -108,7 +115,7 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 		su_home_deinit(home);
 		return EINVAL;
 	}
-	from = p->display ? su_sprintf(home, "\"%s\" <%s>", p->display, p->identity)
+	from = p->display && *p->display ? su_sprintf(home, "\"%s\" <%s>", p->display, p->identity)
 			  : su_sprintf(home, "<%s>", p->identity);
 	ident = su_sprintf(home, "%s: <%s>", idh, p->identity);
 	leg = leg_new(t);

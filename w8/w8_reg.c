@@ -246,9 +246,7 @@ bool w8_reg_stop(struct w8_trunk *t)
 	if (r->registered && !r->unregistering) {
 		r->unregistering = true;
 		log_info("w8", 0, "trunk %s: un-registering", t->conf->name);
-		nua_unregister(r->nh, SIPTAG_CONTACT_STR(t->contact),
-			       SIPTAG_REQUIRE_STR("gin"),
-			       SIPTAG_PROXY_REQUIRE_STR("gin"), TAG_END());
+		nua_unregister(r->nh, TAG_END());
 		return false;
 	}
 	return !r->unregistering;

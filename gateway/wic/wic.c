@@ -61,6 +61,13 @@ int wic_create(struct wic **wicp, su_root_t *root, void *gloop,
 	return 0;
 }
 
+void wic_flow_closed_handler_set(struct wic *wic, wic_flow_closed_h *h,
+				 void *arg)
+{
+	wic->closed_h = h;
+	wic->closed_arg = arg;
+}
+
 void wic_request_handler_set(struct wic *wic, wic_request_h *h, void *arg)
 {
 	wic->req_h = h;

@@ -13,12 +13,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/msg.h>
 #include <sofia-sip/sip.h>
 
 struct conf;
+struct conf_tenant;
 struct store;
 struct wic;
 struct wic_flow;
@@ -53,6 +55,9 @@ void wic_destroy(struct wic *wic);
  * Called for a request from an authenticated WIC that the edge does not
  * handle itself. The handler owns @p st: it must answer it with
  * wic_strans_reply() (at once or later). @p msg belongs to the transaction.
+ * Two special cases: an ACK of a 2xx comes with @p st NULL; a CANCEL that
+ * matched a pending INVITE comes with the INVITE's @p st and the CANCEL as
+ * @p msg (already answered 200): the handler answers the INVITE (487).
  */
 typedef void (wic_request_h)(void *arg, struct wic_flow *flow,
 			     struct wic_strans *st, msg_t *msg, sip_t *sip);
@@ -82,6 +87,9 @@ unsigned long wic_flow_id(const struct wic_flow *flow);
 /** The identity (AOR) the flow authenticated as, or NULL. */
 const char *wic_flow_identity(const struct wic_flow *flow);
 
+/** The tenant the flow authenticated for, or NULL. */
+const struct conf_tenant *wic_flow_tenant(const struct wic_flow *flow);
+
 /* ---- client transactions (requests to a WIC) ------------------------ */
 
 /**
@@ -108,5 +116,87 @@ int wic_ctrans_cancel(struct wic_ctrans *ct, const char *reason);
 
 /** Stops reporting to the handler; the transaction finishes on its own. */
 void wic_ctrans_abandon(struct wic_ctrans *ct);
+
+/* ---- registrar look-up and flow events, for the call core ----------- */
+
+/** One registered device of an AOR: the flow to reach it and its Contact. */
+struct wic_target {
+	struct wic_flow *flow;
+	const sip_contact_t *contact;   /**< borrowed: valid until the loop runs */
+};
+
+/**
+ * Lists up to @p max registered devices of @p aor (canonical, as
+ * wic_aor_canonical() makes it) into @p out. Returns how many. O(devices).
+ */
+size_t wic_lookup(struct wic *wic, const char *aor, struct wic_target *out,
+		  size_t max);
+
+/** Makes @p uri canonical as an AOR (sip:user@host lower-cased, tel:number). */
+int wic_aor_canonical(const url_t *uri, char *buf, size_t size);
+
+/** Called when a flow closes, before its bindings and transactions go. */
+typedef void (wic_flow_closed_h)(void *arg, struct wic_flow *flow);
+
+/** Sets who hears of closed flows (the call core ends their calls). */
+void wic_flow_closed_handler_set(struct wic *wic, wic_flow_closed_h *h,
+				 void *arg);
+
+/* ---- dialogs with a WIC (RFC 3261 section 12) ----------------------- */
+
+struct wic_dialog;
+
+/**
+ * Makes the UAS dialog of an INVITE server transaction @p st: our tag is the
+ * one the transaction answers with, the remote target is the WIC's Contact.
+ * @p contact is the Contact we put in our answers. Freed with
+ * wic_dialog_destroy().
+ */
+int wic_dialog_uas(struct wic_strans *st, const char *contact,
+		   struct wic_dialog **dp);
+
+/** What an INVITE toward a WIC says. Strings are copied. */
+struct wic_invite {
+	const char *request_uri;   /**< the binding's Contact URI */
+	const char *from;          /**< From header value (our tag is added) */
+	const char *to;            /**< To header value */
+	const char *contact;       /**< our Contact */
+	const char *sdp;           /**< offer, or NULL */
+	const char *extra;         /**< extra header lines, or NULL */
+};
+
+/**
+ * Sends an INVITE down @p flow, making the UAC dialog @p *dp (early until
+ * wic_dialog_confirm()). Responses go to @p h. Returns 0 or an errno code.
+ */
+int wic_dialog_invite(struct wic_flow *flow, const struct wic_invite *inv,
+		      wic_response_h *h, void *arg, struct wic_dialog **dp,
+		      struct wic_ctrans **ctp);
+
+/** Fixes the remote tag and target from a 2xx (or reliable 1xx). */
+int wic_dialog_confirm(struct wic_dialog *d, const sip_t *rsp);
+
+/**
+ * Sends an in-dialog request (BYE, INVITE, UPDATE, INFO, PRACK...) with an
+ * optional body. Returns 0 or an errno code (EPIPE: the flow is closed).
+ */
+int wic_dialog_request(struct wic_dialog *d, const char *method,
+		       const char *content_type, const char *body,
+		       const char *extra, wic_response_h *h, void *arg,
+		       struct wic_ctrans **ctp);
+
+/** Sends the ACK of a 2xx to our INVITE with CSeq @p cseq. */
+int wic_dialog_ack(struct wic_dialog *d, uint32_t cseq, const char *sdp);
+
+/** True when @p sip (a request from the WIC) belongs to this dialog. */
+bool wic_dialog_matches(const struct wic_dialog *d, const sip_t *sip);
+
+/** The dialog's flow (NULL once it closed), Call-ID, and our tag. */
+struct wic_flow *wic_dialog_flow(const struct wic_dialog *d);
+const char *wic_dialog_call_id(const struct wic_dialog *d);
+const char *wic_dialog_local_tag(const struct wic_dialog *d);
+
+/** Frees a dialog. NULL is allowed. */
+void wic_dialog_destroy(struct wic_dialog *d);
 
 #endif

@@ -85,3 +85,12 @@ void wic_core_on_request(struct wic *wic, struct wic_flow *flow,
 	else
 		wic_strans_reply(st, SIP_501_NOT_IMPLEMENTED, TAG_END());
 }
+
+bool wic_core_on_cancel(struct wic *wic, struct wic_flow *flow,
+			struct wic_strans *inv, msg_t *msg, sip_t *sip)
+{
+	if (!wic->req_h || flow->ident.how == WIC_AUTHN_NONE)
+		return false;
+	wic->req_h(wic->req_arg, flow, inv, msg, sip);
+	return true;
+}

@@ -38,6 +38,8 @@ void wic_flow_closed(struct wic_flow *flow)
 	struct wic_out *o, *next;
 
 	log_info("wic", flow->id, "flow closed peer=%s", flow->peer);
+	if (wic->closed_h)
+		wic->closed_h(wic->closed_arg, flow);
 	flow->wsi = NULL;
 	wic_reg_flow_closed(wic->reg, flow);
 	wic_tl_flow_closed(wic->tl, flow);
@@ -143,4 +145,10 @@ unsigned long wic_flow_id(const struct wic_flow *flow)
 const char *wic_flow_identity(const struct wic_flow *flow)
 {
 	return flow->ident.how != WIC_AUTHN_NONE ? flow->ident.aor : NULL;
+}
+
+const struct conf_tenant *wic_flow_tenant(const struct wic_flow *flow)
+{
+	return flow->ident.how != WIC_AUTHN_NONE && flow->ident.tenant ?
+	       flow->ident.tenant->conf : NULL;
 }

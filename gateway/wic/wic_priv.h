@@ -104,6 +104,8 @@ struct wic {
 	bool closing;
 	wic_request_h *req_h;
 	void *req_arg;
+	wic_flow_closed_h *closed_h;
+	void *closed_arg;
 };
 
 /* wic_flow.c */
@@ -127,6 +129,7 @@ msg_t *wic_sip_response(msg_t *req, int status, const char *phrase,
 			const char *to_tag, tagi_t const *tags);
 char *wic_sip_to_string(msg_t *msg, size_t *len);
 int wic_sip_aor(su_home_t *home, const url_t *uri, char *buf, size_t size);
+int wic_sip_via_add(msg_t *msg);
 
 /* wic_trans.c: the transaction layer */
 int wic_tl_create(struct wic *wic, struct wic_tl **tlp);
@@ -160,9 +163,12 @@ size_t wic_reg_binding_count(const struct wic_reg *reg);
 /* wic_core.c: dispatch of requests the edge handles itself */
 void wic_core_on_request(struct wic *wic, struct wic_flow *flow,
 			 struct wic_strans *st, msg_t *msg, sip_t *sip);
+bool wic_core_on_cancel(struct wic *wic, struct wic_flow *flow,
+			struct wic_strans *inv, msg_t *msg, sip_t *sip);
 
 /* server transaction internals used by the registrar and the core */
 msg_t *wic_strans_request(const struct wic_strans *st);
+const char *wic_strans_to_tag(const struct wic_strans *st);
 int wic_strans_reply_tags(struct wic_strans *st, int status,
 			  const char *phrase, tagi_t const *tags);
 

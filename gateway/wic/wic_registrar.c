@@ -422,3 +422,21 @@ void wic_reg_on_register(struct wic_reg *reg, struct wic_flow *flow,
 	reg_reply_ok(st, a, aor, outbound && sip->sip_supported &&
 		     sip_has_feature(sip->sip_supported, "outbound"));
 }
+
+size_t wic_lookup(struct wic *wic, const char *aor, struct wic_target *out,
+		  size_t max)
+{
+	struct wic_reg_aor *a = g_hash_table_lookup(wic->reg->aors, aor);
+	time_t now = time(NULL);
+	size_t n = 0;
+
+	for (GList *l = a ? a->bindings : NULL; l && n < max; l = l->next) {
+		struct wic_binding *b = l->data;
+		if (!b->flow || !b->flow->wsi || b->expires_at <= now)
+			continue;
+		out[n].flow = b->flow;
+		out[n].contact = b->contact;
+		n++;
+	}
+	return n;
+}

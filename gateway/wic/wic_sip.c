@@ -173,3 +173,24 @@ int wic_sip_aor(su_home_t *home, const url_t *uri, char *buf, size_t size)
 	}
 	return n > 0 && (size_t)n < size ? 0 : ENAMETOOLONG;
 }
+
+int wic_sip_via_add(msg_t *msg)
+{
+	su_home_t *h = msg_home(msg);
+	char branch[32] = "z9hG4bK";
+	sip_via_t *via;
+
+	msg_random_token(branch + 7, 16, NULL, 0);
+	via = sip_via_create(h, "wtpf.invalid", NULL, "SIP/2.0/WSS", "rport", NULL);
+	if (!via || msg_header_add_param(h, (msg_common_t *)via,
+					 su_sprintf(h, "branch=%s", branch)) < 0 ||
+	    msg_header_insert(msg, (msg_pub_t *)sip_object(msg),
+			      (msg_header_t *)via) < 0)
+		return ENOMEM;
+	return 0;
+}
+
+int wic_aor_canonical(const url_t *uri, char *buf, size_t size)
+{
+	return wic_sip_aor(NULL, uri, buf, size);
+}

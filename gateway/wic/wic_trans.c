@@ -77,6 +77,11 @@ static const char *method_of(const sip_t *sip)
 
 /* ---- server transactions -------------------------------------------- */
 
+const char *wic_strans_to_tag(const struct wic_strans *st)
+{
+	return st->to_tag;
+}
+
 static void strans_free(void *p)
 {
 	struct wic_strans *st = p;
@@ -187,16 +192,23 @@ static void on_cancel(struct wic_tl *tl, struct wic_flow *flow, msg_t *msg,
 	struct wic_strans *inv = g_hash_table_lookup(tl->strans, key);
 
 	g_free(key);
-	if (!inv || inv->status >= 200) {
+	if (!inv) {
 		reply_stateless(flow, msg, 481);
 		msg_destroy(msg);
 		return;
 	}
+	/* RFC 3261 9.2: a CANCEL that matches a transaction gets 200, also
+	 * when the INVITE was answered already (then it has no effect). */
 	reply_stateless(flow, msg, 200);
-	msg_destroy(msg);
+	if (inv->status >= 200) {
+		msg_destroy(msg);
+		return;
+	}
 	log_info("wic", flow->id, "CANCEL matched INVITE call-id=%s",
 		 sip->sip_call_id->i_id);
-	wic_strans_reply(inv, SIP_487_REQUEST_TERMINATED, TAG_END());
+	if (!wic_core_on_cancel(tl->wic, flow, inv, msg, sip))
+		wic_strans_reply(inv, SIP_487_REQUEST_TERMINATED, TAG_END());
+	msg_destroy(msg);
 }
 
 static void on_ack(struct wic_tl *tl, struct wic_flow *flow, msg_t *msg,
@@ -279,20 +291,12 @@ int wic_ctrans_send(struct wic_flow *flow, msg_t *msg, wic_response_h *h,
 	struct wic_tl *tl = flow->wic->tl;
 	sip_t *sip = sip_object(msg);
 	struct wic_ctrans *ct;
-	char branch[32] = "z9hG4bK";
-	sip_via_t *via;
 
 	if (!sip || !sip->sip_request || !sip->sip_call_id || !sip->sip_cseq) {
 		msg_destroy(msg);
 		return EINVAL;
 	}
-	msg_random_token(branch + 7, 16, NULL, 0);
-	via = sip_via_create(msg_home(msg), "wtpf.invalid", NULL, "SIP/2.0/WSS",
-			     "rport", NULL);
-	if (!via || msg_header_add_param(msg_home(msg), (msg_common_t *)via,
-					 su_sprintf(msg_home(msg), "branch=%s", branch)) < 0 ||
-	    msg_header_insert(msg, (msg_pub_t *)sip, (msg_header_t *)via) < 0 ||
-	    !(ct = calloc(1, sizeof *ct))) {
+	if (wic_sip_via_add(msg) || !(ct = calloc(1, sizeof *ct))) {
 		msg_destroy(msg);
 		return ENOMEM;
 	}

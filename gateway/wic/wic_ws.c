@@ -376,7 +376,9 @@ int wic_ws_start(struct wic *wic)
 	};
 	lws_set_log_level(LLL_ERR, NULL);
 	memset(&info, 0, sizeof info);
+	/* lws 4.1 reads VALIDATE_UTF8 off the context, not the vhost */
 	info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
 		       (c->wss_port ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info.foreign_loops = foreign;
 	info.user = wic;

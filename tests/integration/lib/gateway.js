@@ -99,6 +99,15 @@ function copyKeys(dir) {
     fs.copyFileSync(path.join(DATA, f), path.join(dir, f));
 }
 
+// Gateways still running when the test process exits (a crashed or
+// timed-out test) are killed by PID, never left behind.
+const running = new Set();
+process.on('exit', () => {
+  for (const gw of running) {
+    try { process.kill(gw.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+  }
+});
+
 class Gateway {
   constructor() {
     this.lines = [];
@@ -114,7 +123,7 @@ class Gateway {
     const hit = this.lines.slice(from).find((l) => re.test(l));
     if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
-      const w = { re, resolve, timer: null };
+      const w = { re, resolve, reject, timer: null };
       w.timer = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
         reject(new Error(`no log line matching ${re} within ${timeoutMs} ms; log:\n${this.log()}`));
@@ -177,13 +186,13 @@ async function startGateway(opts = {}) {
   const websocket = {
     ws_address: '127.0.0.1', ws_port: gw.wsPort,
     wss_address: '127.0.0.1', wss_port: gw.wssPort,
-    ...(opts.websocket || {}),
   };
   if (opts.tls) {
     const { cert, key } = makeCert(gw.dir);
     websocket.tls_certificate = cert;
     websocket.tls_key = key;
   }
+  Object.assign(websocket, opts.websocket || {});
   gw.config = {
     log_level: opts.logLevel || 'info',
     websocket,
@@ -204,10 +213,19 @@ async function startGateway(opts = {}) {
   const argv = [...(opts.wrapper || []), WTPFD, '-c', gw.confPath];
   gw.proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   gw.pid = gw.proc.pid;
+  running.add(gw);
+  gw.proc.on('exit', () => running.delete(gw));
   gw.exitPromise = new Promise((resolve) => {
-    gw.proc.on('exit', (code, signal) => resolve({ code, signal }));
+    gw.proc.on('close', (code, signal) => resolve({ code, signal }));
   });
-  gw.exitPromise.then((r) => { gw.exitResult = r; });
+  gw.exitPromise.then((r) => {
+    gw.exitResult = r;
+    // Nothing more will be logged: fail whoever still waits, at once.
+    for (const w of gw.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new Error(`wtpfd exited (${JSON.stringify(r)}) before logging ${w.re}; log:\n${gw.log()}`));
+    }
+  });
   let buf = '';
   const onData = (d) => {
     buf += d.toString();
@@ -232,6 +250,8 @@ async function startGateway(opts = {}) {
     await Promise.race([started, died]);
   } catch (e) {
     await gw.kill();
+    e.gateway = gw;
+    gw.cleanup();
     throw e;
   }
   died.catch(() => {});

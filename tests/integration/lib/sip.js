@@ -185,7 +185,8 @@ class RawClient {
 // handshake failure (err.statusCode when the server answered HTTP).
 // o: { origin, protocol ('sip' by default, null for none), headers, query }
 function connect(url, o = {}) {
-  const protocols = o.protocol === null ? undefined : [o.protocol || 'sip'];
+  const protocols = o.protocol === null ? undefined
+    : Array.isArray(o.protocol) ? o.protocol : [o.protocol || 'sip'];
   const opts = { rejectUnauthorized: false, headers: o.headers || {} };
   if (o.origin) opts.origin = o.origin;
   const ws = new WebSocket(url + (o.query || ''), protocols, opts);

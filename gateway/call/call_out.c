@@ -1,0 +1,145 @@
+/**
+ * @file call_out.c  Outbound calls, WIC -> IMS: an INVITE from an
+ * authenticated flow becomes a new INVITE on the tenant's trunk.
+ */
+#include "call_priv.h"
+#include "conf/conf.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+
+/* Answers the WIC's INVITE, with the IMS side's SDP when there is one. */
+static void reply_wic(struct call *call, int status, const char *phrase,
+		      const sip_t *sip)
+{
+	char *sdp = call_payload(sip);
+
+	wic_strans_reply(call->wst, status, phrase,
+			 SIPTAG_CONTACT_STR(CALL_CONTACT),
+			 TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+			 TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	free(sdp);
+	if (status >= 200)
+		call->wst = NULL;
+}
+
+/* The dialled target: the Request-URI's user part, or a tel: number. */
+static const char *dialled(const sip_t *sip)
+{
+	const url_t *u = sip->sip_request->rq_url;
+
+	if (u->url_type == url_tel)
+		return u->url_user ? u->url_user : u->url_host;
+	return u->url_user;
+}
+
+void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
+		       int status, const char *phrase, const sip_t *sip)
+{
+	struct call *call = arg;
+	char why[96];
+
+	(void)leg;
+	if (call_dialog_w8_event(call, ev, status, phrase, sip))
+		return;
+	switch (ev) {
+	case W8_EV_PROGRESS:
+		if (status > 100 && call->wst) {
+			call->state = CALL_EARLY;
+			reply_wic(call, status, phrase, sip);
+		}
+		break;
+	case W8_EV_ANSWERED:
+		if (call->wst)
+			reply_wic(call, status, phrase, sip);
+		call->state = CALL_ANSWERED;
+		call_log(call, "answered by IMS");
+		break;
+	case W8_EV_FAILED:
+		if (call->wst)
+			wic_strans_reply(call->wst, call_status_map(status), phrase,
+					 TAG_END());
+		call->wst = NULL;
+		snprintf(why, sizeof why, "IMS answered %d %s", status, phrase);
+		call_end(call, why);
+		break;
+	case W8_EV_BYE:
+		call->w8_final_sent = true;    /* nua answers the BYE */
+		call_end(call, "IMS hung up");
+		break;
+	case W8_EV_TERMINATED:
+		call->leg_done = true;
+		call_end(call, "the IMS dialog ended");
+		break;
+	default:
+		break;
+	}
+}
+
+/* Starts the W8 leg; answers the WIC and returns an error when it cannot. */
+static int out_invite(struct call *call, struct wic_flow *flow,
+		      const sip_t *sip, const char *target)
+{
+	const struct conf_tenant *tenant = wic_flow_tenant(flow);
+	struct w8_trunk *trunk = w8_trunk_get(call->cc->w8,
+					      tenant ? tenant->trunk : NULL);
+	char *sdp = call_payload(sip);
+	struct w8_call_params p = {
+		.target = target, .identity = call->aor,
+		.display = sip->sip_from->a_display,
+		.privacy = sip->sip_privacy ? sip->sip_privacy->priv_values[0] : NULL,
+		.sdp = sdp,
+	};
+	int err = trunk ? w8_leg_invite(trunk, &p, call_out_w8_event, call,
+					&call->leg) : ENETDOWN;
+
+	free(sdp);
+	if (err == ENETDOWN)
+		wic_strans_reply(call->wst, 503, "Trunk Unavailable",
+				 SIPTAG_RETRY_AFTER_STR("30"), TAG_END());
+	else if (err == EINVAL)
+		wic_strans_reply(call->wst, 484, "Invalid Number", TAG_END());
+	else if (err)
+		wic_strans_reply(call->wst, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+	else
+		call_log(call, "outbound call from %s to %s via trunk %s",
+			 call->aor, target, w8_trunk_name(trunk));
+	return err;
+}
+
+void call_out_start(struct call_core *cc, struct wic_flow *flow,
+		    struct wic_strans *st, const sip_t *sip)
+{
+	const char *target = dialled(sip);
+	struct call *call = call_new(cc, CALL_OUT);
+
+	if (!call) {
+		wic_strans_reply(st, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	call->wst = st;
+	snprintf(call->aor, sizeof call->aor, "%s", wic_flow_identity(flow));
+	if (!target || !*target) {
+		wic_strans_reply(st, 484, "No Number Dialled", TAG_END());
+		call->wst = NULL;
+		call_end(call, "no number dialled");
+		return;
+	}
+	if (wic_dialog_uas(st, CALL_CONTACT, &call->wd)) {
+		wic_strans_reply(st, 400, "Missing Contact", TAG_END());
+		call->wst = NULL;
+		call_end(call, "INVITE without Contact");
+		return;
+	}
+	call_index(call, call->wd);
+	if (out_invite(call, flow, sip, target)) {
+		call->wst = NULL;
+		call_end(call, "no W8 leg");
+	}
+}

@@ -1,0 +1,96 @@
+/**
+ * @file call_priv.h  Private to gateway/call/. The core owns the calls; a
+ * call owns its WIC dialogs and its W8 leg (released to the trunk when the
+ * call ends).
+ */
+#ifndef WTPF_CALL_PRIV_H
+#define WTPF_CALL_PRIV_H
+
+#include "gateway/call/call.h"
+#include "gateway/wic/wic.h"
+#include "w8/w8.h"
+
+#include <glib.h>
+#include <stdbool.h>
+
+#define CALL_MAX_BRANCHES 8
+#define CALL_CONTACT "<sip:wtpf@wtpf.invalid;transport=ws;ob>"
+#define CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
+
+/** One log line about a call, tagged with its id. */
+#define call_log(call, fmt, ...) \
+	log_info("call", 0, "call=%lu " fmt, (call)->id, ##__VA_ARGS__)
+
+enum call_dir { CALL_OUT = 1, CALL_IN };
+enum call_state { CALL_SETUP = 0, CALL_EARLY, CALL_ANSWERED, CALL_ENDED };
+
+/** One device ringing for an inbound call. */
+struct call_branch {
+	struct call *call;
+	struct wic_dialog *wd;
+	struct wic_ctrans *ct;     /**< the INVITE, until its final answer */
+	int status;                /**< best status so far */
+	bool done;
+};
+
+/** A request waiting for the other side's answer (re-INVITE, UPDATE). */
+struct call_pending {
+	struct wic_strans *wst;    /**< from the WIC, answered when W8 answers */
+	struct wic_ctrans *wct;    /**< to the WIC, for a request from W8 */
+	bool w8_waiting;           /**< W8 asked; answer with w8_leg_respond */
+};
+
+struct call {
+	unsigned long id;
+	struct call_core *cc;
+	enum call_dir dir;
+	enum call_state state;
+	char aor[256];             /**< the WIC user's identity */
+	/* WIC side */
+	struct wic_dialog *wd;     /**< OUT: our UAS dialog; IN: the winner's */
+	struct wic_strans *wst;    /**< OUT: the INVITE from the WIC, until final */
+	struct call_branch branches[CALL_MAX_BRANCHES];
+	size_t branch_count;
+	struct call_branch *winner;
+	/* W8 side */
+	struct w8_leg *leg;
+	bool leg_done;             /**< W8_EV_TERMINATED seen */
+	bool w8_final_sent;        /**< IN: a final answer went to IMS */
+	bool wic_gone;             /**< the WIC side ended its dialog itself */
+	struct call_pending pend;
+	char *key;                 /**< "call-id;local-tag" of the WIC dialog */
+};
+
+struct call_core {
+	const struct conf *conf;
+	struct wic *wic;
+	struct w8 *w8;
+	GHashTable *calls;         /**< id -> struct call * (owned) */
+	GHashTable *by_dialog;     /**< key -> struct call * */
+	unsigned long next_id;
+};
+
+/* call.c */
+char *call_payload(const sip_t *sip);
+struct call *call_new(struct call_core *cc, enum call_dir dir);
+void call_index(struct call *call, struct wic_dialog *wd);
+void call_end(struct call *call, const char *why);
+int call_status_map(int status);
+
+/* call_out.c: WIC -> IMS */
+void call_out_start(struct call_core *cc, struct wic_flow *flow,
+		    struct wic_strans *st, const sip_t *sip);
+void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
+		       int status, const char *phrase, const sip_t *sip);
+
+/* call_in.c: IMS -> WIC */
+void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
+		   const char *called, const sip_t *sip);
+
+/* call_dialog.c: in-dialog requests, both directions */
+void call_dialog_wic_request(struct call *call, struct wic_strans *st,
+			     const sip_t *sip);
+bool call_dialog_w8_event(struct call *call, enum w8_event ev, int status,
+			  const char *phrase, const sip_t *sip);
+
+#endif

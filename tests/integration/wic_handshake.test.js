@@ -1,0 +1,166 @@
+// The WebSocket handshake policy of the edge (RFC 7118, RFC 6455): the
+// `sip` subprotocol, the tenants' Origins, an optional token, the wss
+// listener and the handshake timeout. Raw `ws` clients.
+'use strict';
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const tls = require('node:tls');
+
+const { startGateway, ORIGIN, CLOSED_ORIGIN, DOMAIN } = require('./lib/gateway');
+const tok = require('./lib/tokens');
+const { connect } = require('./lib/sip');
+
+describe('WebSocket handshake', () => {
+  let gw;
+
+  before(async () => {
+    gw = await startGateway({ tls: true, websocket: { handshake_timeout: 2 } });
+  });
+
+  after(async () => {
+    const r = await gw.stop();
+    assert.deepEqual(r, { code: 0, signal: null }, `wtpfd exit; log:\n${gw.log()}`);
+    gw.cleanup();
+  });
+
+  // Expects the handshake to be refused and the log to give the reason.
+  async function refused(url, o, reason) {
+    const mark = gw.mark();
+    await assert.rejects(connect(url, o), (e) => {
+      // lws hangs up (or answers an HTTP error): never 101.
+      assert.ok(e.statusCode === undefined || e.statusCode >= 400, `refusal: ${e.message}`);
+      return true;
+    });
+    const line = await gw.waitLog(/handshake refused/, 2000, mark);
+    assert.match(line, reason);
+    assert.equal(gw.lines.slice(mark).filter((l) => /flow open/.test(l)).length, 0, 'no flow opened');
+    return line;
+  }
+
+  test('right Origin and subprotocol sip: open, sip selected, flow logged', async () => {
+    const mark = gw.mark();
+    const c = await connect(gw.wsUrl, { origin: ORIGIN });
+    assert.equal(c.ws.protocol, 'sip', 'Sec-WebSocket-Protocol: sip in the 101');
+    await gw.waitLog(/wic conn=\d+ flow open peer=127\.0\.0\.1 tls=0 origin="https:\/\/app\.acme\.test"$/, 2000, mark);
+    // It is a working SIP flow.
+    const r = await c.transact({ method: 'OPTIONS', uri: `sip:${DOMAIN}`, from: `sip:anon@${DOMAIN}` });
+    assert.equal(r.status, 200);
+    await c.close();
+    await gw.waitLog(/flow closed/, 2000, mark);
+  });
+
+  test('sip among other offered subprotocols is chosen', async () => {
+    const c = await connect(gw.wsUrl, { origin: ORIGIN, protocol: ['foo', 'sip'] });
+    assert.equal(c.ws.protocol, 'sip');
+    await c.close();
+  });
+
+  test('no subprotocol: refused', async () => {
+    const line = await refused(gw.wsUrl, { origin: ORIGIN, protocol: null }, /no 'sip' subprotocol requested/);
+    assert.match(line, /origin="https:\/\/app\.acme\.test"/, 'the log names the Origin too');
+  });
+
+  test('only other subprotocols: refused', async () => {
+    await refused(gw.wsUrl, { origin: ORIGIN, protocol: 'chat' }, /subprotocols "chat" offered, not 'sip'/);
+  });
+
+  test('wrong Origin: refused', async () => {
+    await refused(gw.wsUrl, { origin: 'https://evil.example' }, /origin="https:\/\/evil\.example": Origin not allowed/);
+    // An Origin is matched exactly, not as a prefix.
+    await refused(gw.wsUrl, { origin: `${ORIGIN}.evil.example` }, /Origin not allowed/);
+  });
+
+  test('no Origin: refused', async () => {
+    await refused(gw.wsUrl, {}, /no Origin header/);
+  });
+
+  test('another tenant\'s Origin is served', async () => {
+    const c = await connect(gw.wsUrl, { origin: CLOSED_ORIGIN });
+    assert.equal(c.ws.protocol, 'sip');
+    await c.close();
+  });
+
+  test('a token at the handshake must be valid', async () => {
+    await refused(gw.wsUrl, { origin: ORIGIN, query: `?access_token=${tok.tamper(tok.hs256())}` },
+      /bad signature/);
+    await refused(gw.wsUrl, { origin: ORIGIN, headers: { Authorization: `Bearer ${tok.hs256({ exp: tok.now() - 600 })}` } },
+      /token expired/);
+    // The issuer is trusted by the acme tenant only, not for the closed Origin.
+    await refused(gw.wsUrl, { origin: CLOSED_ORIGIN, query: `?access_token=${tok.hs256()}` },
+      /token issuer not trusted for this Origin/);
+    const mark = gw.mark();
+    const ok = await connect(gw.wsUrl, { origin: ORIGIN, query: `?access_token=${tok.hs256({ sub: 'zoe' })}` });
+    await gw.waitLog(/flow open .* identity=sip:zoe@acme\.test/, 2000, mark);
+    await ok.close();
+  });
+
+  test('wss listener: TLS with the configured certificate, SIP over it', async () => {
+    // The listener really speaks TLS and presents the test certificate.
+    const cert = await new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: gw.wssPort, rejectUnauthorized: false,
+        ALPNProtocols: ['http/1.1'] }, () => { resolve(s.getPeerCertificate()); s.end(); });
+      s.on('error', reject);
+    });
+    assert.equal(cert.subject.CN, '127.0.0.1');
+    const mark = gw.mark();
+    const c = await connect(gw.wssUrl, { origin: ORIGIN });
+    assert.equal(c.ws.protocol, 'sip');
+    await gw.waitLog(/flow open peer=127\.0\.0\.1 tls=1 /, 2000, mark);
+    const r = await c.transact({ method: 'REGISTER', uri: `sip:${DOMAIN}`, from: `sip:wes@${DOMAIN}`,
+      headers: { Authorization: `Bearer ${tok.hs256({ sub: 'wes' })}`,
+        Contact: '<sip:wes@w.invalid;transport=wss>', Expires: '300' } });
+    assert.equal(r.status, 200);
+    assert.match(r.get('contact'), /^<sip:wes@w\.invalid;transport=wss>.*expires=300/);
+    await c.close();
+    // Plain WebSocket on the TLS port is not served.
+    await assert.rejects(connect(`ws://127.0.0.1:${gw.wssPort}`, { origin: ORIGIN }));
+  });
+
+  test('handshake_timeout: a connection that never upgrades is closed', async () => {
+    const t0 = Date.now();
+    const closedAfter = await new Promise((resolve, reject) => {
+      const s = net.connect(gw.wsPort, '127.0.0.1');
+      s.on('error', () => {});
+      s.on('connect', () => s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n'));  // never finished
+      const t = setTimeout(() => { s.destroy(); reject(new Error('not closed within 8 s')); }, 8000);
+      s.on('close', () => { clearTimeout(t); resolve(Date.now() - t0); });
+    });
+    assert.ok(closedAfter >= 1500 && closedAfter < 5000, `closed after ${closedAfter} ms (handshake_timeout=2)`);
+    // The same over TLS: a client that does not even start TLS.
+    const t1 = Date.now();
+    const tlsAfter = await new Promise((resolve, reject) => {
+      const s = net.connect(gw.wssPort, '127.0.0.1');
+      s.on('error', () => {});
+      const t = setTimeout(() => { s.destroy(); reject(new Error('not closed within 8 s')); }, 8000);
+      s.on('close', () => { clearTimeout(t); resolve(Date.now() - t1); });
+    });
+    assert.ok(tlsAfter < 5000, `TLS port closed after ${tlsAfter} ms`);
+  });
+});
+
+describe('startup failures are reported', () => {
+  test('an unreadable TLS certificate stops the start with the reason', async () => {
+    await assert.rejects(
+      startGateway({ tls: true, websocket: { tls_certificate: '/nonexistent/cert.pem' } }),
+      (e) => {
+        assert.match(e.message, /exited early \(\{"code":1,"signal":null\}\)/);
+        assert.match(e.message, /tls_certificate: cannot read file '\/nonexistent\/cert\.pem'/);
+        return true;
+      });
+  });
+
+  test('a port in use stops the start with the reason', async () => {
+    const srv = net.createServer();
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      await assert.rejects(startGateway({ websocket: { ws_port: srv.address().port } }), (e) => {
+        assert.match(e.message, /exited early \(\{"code":1,"signal":null\}\)/);
+        assert.match(e.message, new RegExp(`cannot listen on ws 127\\.0\\.0\\.1:${srv.address().port}`));
+        return true;
+      });
+    } finally {
+      srv.close();
+    }
+  });
+});
