@@ -128,7 +128,8 @@ void wic_flow_on_message(struct wic_flow *flow, const char *data, size_t len)
 	}
 	if (err) {
 		log_warn("wic", flow->id, "refused message: %s", why);
-		reply_bad(flow, msg, err == ELOOP ? 483 : 400, why);
+		reply_bad(flow, msg, err == ELOOP ? 483 :
+			  err == EPROTONOSUPPORT ? 416 : 400, why);
 		return;
 	}
 	if (sip_object(msg)->sip_request)

@@ -392,6 +392,12 @@ void wic_reg_on_register(struct wic_reg *reg, struct wic_flow *flow,
 		wic_strans_reply(st, 400, "Invalid AOR in To", TAG_END());
 		return;
 	}
+	if ((sip->sip_request->rq_url->url_type != url_sip &&
+	     sip->sip_request->rq_url->url_type != url_sips) ||
+	    !sip->sip_request->rq_url->url_host) {   /* RFC 3261 10.3 */
+		wic_strans_reply(st, 416, "REGISTER Needs a SIP Domain URI", TAG_END());
+		return;
+	}
 	if (reg_authenticate(reg, flow, st, sip, aor, &id))
 		return;
 	if (flow->ident.how == WIC_AUTHN_NONE || !flow->ident_from_handshake)

@@ -103,6 +103,13 @@ int wic_sip_parse(const char *data, size_t len, msg_t **msgp,
 		*why = "Too Many Hops";
 		return ELOOP;
 	}
+	if (sip->sip_request) {   /* RFC 3261 8.2.2.1 */
+		enum url_type_e t = sip->sip_request->rq_url->url_type;
+		if (t != url_sip && t != url_sips && t != url_tel) {
+			*why = "Unsupported URI Scheme";
+			return EPROTONOSUPPORT;
+		}
+	}
 	return 0;
 }
 
