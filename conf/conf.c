@@ -325,7 +325,7 @@ static void schema_print_opts(FILE *out, const struct conf_opt *opts,
 			fprintf(out, "default \"%s\"; ", o->def_str);
 		fprintf(out, "%s%s\n", o->required ? "required; " : "", o->doc);
 		if (o->sub) {
-			char sub[256];
+			char sub[260];
 			snprintf(sub, sizeof sub, "%s%s", key,
 				 o->type == CT_LIST ? "[]" : "");
 			schema_print_opts(out, o->sub, sub);

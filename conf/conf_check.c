@@ -66,7 +66,7 @@ static void check_websocket(struct conf_ctx *cx, const config_setting_t *root,
 static void check_issuer(struct conf_ctx *cx, const config_setting_t *root,
 			 const char *at, const struct conf_issuer *is)
 {
-	char path[128];
+	char path[200];
 
 	snprintf(path, sizeof path, "%s.keys", at);
 	check_file(cx, root, path, is->keys);
@@ -87,7 +87,7 @@ static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
 			 const struct conf *conf, size_t i)
 {
 	const struct conf_tenant *t = &conf->tenants[i];
-	char at[64], path[128];
+	char at[64], path[160];
 
 	snprintf(at, sizeof at, "tenants.[%zu]", i);
 	for (size_t j = 0; j < i; j++) {
@@ -117,7 +117,7 @@ static void check_trunk(struct conf_ctx *cx, const config_setting_t *root,
 			struct conf *conf, size_t i)
 {
 	struct conf_trunk *t = &conf->trunks[i];
-	char at[64], path[128];
+	char at[64], path[160];
 
 	snprintf(at, sizeof at, "trunks.[%zu]", i);
 	for (size_t j = 0; j < i; j++) {

@@ -26,19 +26,22 @@ static size_t in_lookup(struct call_core *cc, const struct w8_trunk *t,
 			char *aor, size_t aor_size)
 {
 	const struct conf *conf = cc->conf;
-	char cand[3][300];
+	char cand[2][256];
 	size_t n;
 
 	for (size_t i = 0; i < conf->tenant_count; i++) {
 		const struct conf_tenant *ten = &conf->tenants[i];
 		if (w8_trunk_get(cc->w8, ten->trunk) != t)
 			continue;
-		snprintf(cand[0], sizeof cand[0], "tel:%s", called);
-		snprintf(cand[1], sizeof cand[1], "sip:%s@%s", called, ten->domain);
+		if (snprintf(cand[0], sizeof cand[0], "tel:%s", called) >=
+		    (int)sizeof cand[0] ||
+		    snprintf(cand[1], sizeof cand[1], "sip:%s@%s", called,
+			     ten->domain) >= (int)sizeof cand[1])
+			continue;
 		for (size_t k = 0; k < 2; k++) {
 			n = wic_lookup(cc->wic, cand[k], out, max);
-			if (n) {
-				snprintf(aor, aor_size, "%s", cand[k]);
+			if (n && aor_size >= sizeof cand[k]) {
+				memcpy(aor, cand[k], sizeof cand[k]);
 				return n;
 			}
 		}

@@ -284,7 +284,9 @@ static void reg_reply_ok(struct wic_strans *st, struct wic_reg_aor *a,
 		m->m_next = NULL;
 		snprintf(exp, sizeof exp, "expires=%ld",
 			 (long)(b->expires_at > now ? b->expires_at - now : 0));
-		msg_header_replace_param(home, (msg_common_t *)m, exp);
+		/* Sofia keeps the pointer it is given, not a copy */
+		msg_header_replace_param(home, (msg_common_t *)m,
+					 su_strdup(home, exp));
 		*tail = m;
 		tail = &m->m_next;
 	}
