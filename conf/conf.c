@@ -89,6 +89,15 @@ static const struct conf_opt trunk_opts[] = {
 	  .doc = "dialled numbers as tel: URIs (else sip:NUMBER@domain;user=phone)" },
 	{ "tls_dir", CT_PATH, OFF(struct conf_trunk, tls_dir), .def_str = "",
 	  .doc = "folder with agent.pem and cafile.pem for SIP over TLS" },
+	{ "strip_bundle", CT_BOOL, OFF(struct conf_trunk, strip_bundle),
+	  .def_int = 1, .doc = "remove BUNDLE grouping from SDP toward IMS "
+				"(TS 23.228 U.1.1: IMS does not support it)" },
+	{ "codecs", CT_STRV, OFF(struct conf_trunk, codecs),
+	  .doc = "codec allow-list for SDP toward IMS (encoding names, e.g. "
+		 "opus, PCMA, telephone-event); empty: all" },
+	{ "max_sdp_size", CT_INT, OFF(struct conf_trunk, max_sdp_size),
+	  .def_int = 65536, .min = 1024, .max = 1048576,
+	  .doc = "largest SDP body accepted in either direction (bytes)" },
 	{ NULL }
 };
 
