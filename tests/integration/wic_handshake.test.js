@@ -11,7 +11,7 @@ const { startGateway, ORIGIN, CLOSED_ORIGIN, DOMAIN } = require('./lib/gateway')
 const tok = require('./lib/tokens');
 const { connect } = require('./lib/sip');
 
-describe('WebSocket handshake', () => {
+describe('WebSocket handshake', { timeout: 50000 }, () => {
   let gw;
 
   before(async () => {
@@ -139,7 +139,7 @@ describe('WebSocket handshake', () => {
   });
 });
 
-describe('startup failures are reported', () => {
+describe('startup failures are reported', { timeout: 30000 }, () => {
   test('an unreadable TLS certificate stops the start with the reason', async () => {
     await assert.rejects(
       startGateway({ tls: true, websocket: { tls_certificate: '/nonexistent/cert.pem' } }),
@@ -148,6 +148,26 @@ describe('startup failures are reported', () => {
         assert.match(e.message, /tls_certificate: cannot read file '\/nonexistent\/cert\.pem'/);
         return true;
       });
+  });
+
+  test('wtpfd --check-config accepts a good file and names the fault of a bad one', async () => {
+    const { execFileSync, spawnSync } = require('node:child_process');
+    const fs = require('node:fs');
+    const path = require('node:path');
+    const gw = await startGateway({ tls: true });
+    try {
+      const out = execFileSync(process.env.WTPFD, ['--check-config', gw.confPath], { encoding: 'utf8' });
+      assert.match(out, /configuration is valid/);
+      const bad = path.join(gw.dir, 'bad.conf');
+      fs.writeFileSync(bad, fs.readFileSync(gw.confPath, 'utf8').replace('keys = "ec1.pub"', 'keys = "missing.pub"'));
+      const r = spawnSync(process.env.WTPFD, ['--check-config', bad], { encoding: 'utf8' });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /missing\.pub/);
+    } finally {
+      const r = await gw.stop();
+      gw.cleanup();
+      assert.deepEqual(r, { code: 0, signal: null });
+    }
   });
 
   test('a port in use stops the start with the reason', async () => {

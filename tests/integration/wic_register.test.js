@@ -5,6 +5,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 
 const { startGateway, addUser, ORIGIN, CLOSED_ORIGIN, DOMAIN, CLOSED_DOMAIN, ISS } =
   require('./lib/gateway');
@@ -35,7 +36,7 @@ function challenges(m) {
   }));
 }
 
-describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', () => {
+describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', { timeout: 80000 }, () => {
   let gw;
   const uas = [];
   const clients = [];
@@ -112,6 +113,19 @@ describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', () => {
     await gw.waitLog(/reg conn=\d+ REGISTER aor=sip:alice@acme\.test contacts=1 -> 200 bindings=1/, 2000, mark);
   });
 
+  test('1b. a token from `wtpfd token` (the demo issuer) registers JsSIP', async () => {
+    const out = execFileSync(process.env.WTPFD, ['token', '-c', gw.confPath, '-t', 'acme', '-s', 'tess', '-l', '600'],
+      { encoding: 'utf8' }).trim();
+    assert.match(out, /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$/);
+    const claims = JSON.parse(Buffer.from(out.split('.')[1], 'base64url'));
+    assert.equal(claims.sub, 'tess');
+    assert.equal(claims.iss, ISS.hs);
+    assert.ok(claims.exp - claims.iat === 600, 'TTL honoured');
+    const r = await jreg({ uri: aor('tess'), authorization_jwt: `Bearer ${out}`,
+      contact_uri: 'sip:tess@cli.invalid;transport=ws' });
+    assert.equal(r.status, 200, `${r.status} ${r.reason || r.cause}`);
+  });
+
   test('2. TS 24.371 form: Authorization: Bearer access_token="<jwt>"', async () => {
     const contact = 'sip:bea@dev.invalid;transport=ws';
     const r = await jreg({
@@ -141,6 +155,10 @@ describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', () => {
     const rs = await jreg({ uri: aor('rosa'), authorization_jwt: `Bearer ${tok.rs256({ sub: 'rosa' })}`,
       contact_uri: 'sip:rosa@rs.invalid;transport=ws' });
     assert.equal(rs.status, 200, `RS256: ${rs.status} ${rs.reason || rs.cause}`);
+    // An audience list that contains ours is accepted too.
+    const multi = await jreg({ uri: aor('rosa'), authorization_jwt: `Bearer ${tok.rs256({ sub: 'rosa', aud: ['other', 'wtpf'] })}`,
+      contact_uri: 'sip:rosa@aud.invalid;transport=ws' });
+    assert.equal(multi.status, 200, `aud list: ${multi.status} ${multi.reason || multi.cause}`);
     assert.equal(withUri(contactsOf(rs.response), 'sip:rosa@rs.invalid;transport=ws').length, 1);
 
     // Negative controls: the same issuers with the wrong key are refused.
@@ -218,6 +236,18 @@ describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', () => {
       'the refused REGISTER made no binding');
   });
 
+  test('5a. `wtpfd user add` reading the password from stdin, and `wtpfd user del`', async () => {
+    const add = execFileSync(process.env.WTPFD, ['user', 'add', '-c', gw.confPath, 'acme', 'dora', '-'],
+      { input: 'd0ra-stdin\n', encoding: 'utf8' });
+    assert.match(add, /user dora added/);
+    const ok = await jreg({ uri: aor('dora'), password: 'd0ra-stdin', contact_uri: 'sip:dora@s.invalid;transport=ws' });
+    assert.equal(ok.status, 200, `${ok.status} ${ok.reason || ok.cause}`);
+    const del = execFileSync(process.env.WTPFD, ['user', 'del', '-c', gw.confPath, 'acme', 'dora'], { encoding: 'utf8' });
+    assert.match(del, /user dora deleted/);
+    const gone = await jreg({ uri: aor('dora'), password: 'd0ra-stdin', contact_uri: 'sip:dora@t.invalid;transport=ws' });
+    assert.equal(gone.status, 403, 'a deleted user cannot register any more');
+  });
+
   test('5b. digest with SHA-256 (RFC 7616/8760) computed by a raw client', async () => {
     addUser(gw.confPath, 'acme', 'sha', 'sha-pass');
     const c = await raw();
@@ -267,15 +297,26 @@ describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', () => {
 
   test('8. two devices of one user: the 200 of the second lists both Contacts', async () => {
     const a = await jreg({ uri: aor('frank'), authorization_jwt: `Bearer ${tok.hs256({ sub: 'frank' })}`,
-      instance: uuid(), contact_uri: 'sip:frank@laptop.invalid;transport=ws' });
+      instance: uuid(), contact_uri: 'sip:frank@laptop.invalid;transport=ws', expires: 300 });
     assert.equal(a.status, 200);
     const b = await jreg({ uri: aor('frank'), authorization_jwt: `Bearer ${tok.hs256({ sub: 'frank' })}`,
-      instance: uuid(), contact_uri: 'sip:frank@phone.invalid;transport=ws' });
+      instance: uuid(), contact_uri: 'sip:frank@phone.invalid;transport=ws', expires: 900 });
     assert.equal(b.status, 200);
     const list = contactsOf(b.response);
     assert.equal(list.length, 2, `both bindings: ${list}`);
-    assert.equal(withUri(list, 'sip:frank@laptop.invalid;transport=ws').length, 1);
-    assert.equal(withUri(list, 'sip:frank@phone.invalid;transport=ws').length, 1);
+    const laptop = withUri(list, 'sip:frank@laptop.invalid;transport=ws');
+    const phone = withUri(list, 'sip:frank@phone.invalid;transport=ws');
+    assert.equal(laptop.length, 1);
+    assert.equal(phone.length, 1);
+    // Each Contact carries its own binding's remaining time.
+    const left = Number(param(laptop[0], 'expires'));
+    assert.ok(left <= 300 && left >= 295, `laptop expires ${left}`);
+    assert.equal(param(phone[0], 'expires'), '900');
+    // The laptop's refresh answer tells the laptop its own time, not the phone's.
+    const again = await J.refresh(a.ua, a.socket);
+    assert.equal(again.status, 200);
+    const mine = withUri(contactsOf(again.response), 'sip:frank@laptop.invalid;transport=ws');
+    assert.equal(param(mine[0], 'expires'), '300');
     assert.equal((await query('frank')).length, 2);
   });
 
@@ -423,6 +464,37 @@ describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', () => {
     assert.equal((await query('gina')).length, 0);
   });
 
+  test('12b. a page reload (new flow, same +sip.instance and reg-id) replaces the binding; the old flow closing leaves it', async () => {
+    const instance = uuid();
+    const first = await jreg({ uri: aor('pia'), authorization_jwt: `Bearer ${tok.hs256({ sub: 'pia' })}`,
+      instance, contact_uri: 'sip:pia@before.invalid;transport=ws' });
+    assert.equal(first.status, 200);
+    const second = await jreg({ uri: aor('pia'), authorization_jwt: `Bearer ${tok.hs256({ sub: 'pia' })}`,
+      instance, contact_uri: 'sip:pia@after.invalid;transport=ws' });
+    assert.equal(second.status, 200);
+    const list = contactsOf(second.response);
+    assert.equal(list.length, 1, `one binding per instance and reg-id (RFC 5626): ${list}`);
+    assert.equal(withUri(list, 'sip:pia@after.invalid;transport=ws').length, 1);
+    const mark = gw.mark();
+    first.socket.terminate();
+    await gw.waitLog(/flow closed/, 2000, mark);
+    const seen = await query('pia');
+    assert.equal(withUri(seen, 'sip:pia@after.invalid;transport=ws').length, 1,
+      'the binding moved to the new flow and survives the old one');
+  });
+
+  test('12c. a flow stays bound to the identity that first registered on it', async () => {
+    const c = await raw();
+    const a = await rawRegister(c, { aor: aor('quinn'), token: tok.hs256({ sub: 'quinn' }),
+      contact: '<sip:quinn@x.invalid;transport=ws>' });
+    assert.equal(a.status, 200);
+    const b = await rawRegister(c, { aor: aor('rita'), token: tok.hs256({ sub: 'rita' }),
+      contact: '<sip:rita@x.invalid;transport=ws>' });
+    assert.equal(b.status, 403);
+    assert.equal(b.reason, 'Flow Bound To Another Identity');
+    assert.deepEqual(await query('rita'), []);
+  });
+
   test('13. 423 with Min-Expires; max_expires clamps; Contact: * with Expires: 0 removes all', async () => {
     const c = await raw();
     const token = tok.hs256({ sub: 'lena' });
@@ -440,14 +512,17 @@ describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', () => {
       contact: '<sip:lena@one.invalid;transport=ws>', expires: 86400 });
     assert.equal(long.status, 200);
     assert.equal(param(withUri(long.all('contact'), 'sip:lena@one.invalid;transport=ws')[0], 'expires'), '3600');
-    const two = await rawRegister(c, { aor: aor('lena'), token, callId, cseq: 4,
-      contact: '<sip:lena@two.invalid;transport=ws>', expires: 120 });
-    assert.equal(two.all('contact').length, 2);
+    // Two Contacts in one REGISTER, each with its own expires.
+    const two = await rawRegister(c, { aor: aor('lena'), token, callId, cseq: 4, expires: 120,
+      contact: '<sip:lena@two.invalid;transport=ws>, <sip:lena@three.invalid;transport=ws>;expires=300' });
+    assert.equal(two.status, 200);
+    assert.equal(two.all('contact').length, 3);
     assert.equal(param(withUri(two.all('contact'), 'sip:lena@two.invalid;transport=ws')[0], 'expires'), '120');
+    assert.equal(param(withUri(two.all('contact'), 'sip:lena@three.invalid;transport=ws')[0], 'expires'), '300');
 
     const badStar = await rawRegister(c, { aor: aor('lena'), token, callId, cseq: 5, contact: '*', expires: 60 });
     assert.equal(badStar.status, 400, 'Contact: * needs Expires: 0');
-    assert.equal((await query('lena')).length, 2);
+    assert.equal((await query('lena')).length, 3);
     const star = await rawRegister(c, { aor: aor('lena'), token, callId, cseq: 6, contact: '*', expires: 0 });
     assert.equal(star.status, 200);
     assert.deepEqual(star.all('contact'), []);
@@ -462,6 +537,18 @@ describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', () => {
     assert.equal(param(withUri(contactsOf(j.response), 'sip:lena@js.invalid;transport=ws')[0], 'expires'), '60');
   });
 
+  test('14. fifty clients registering at once all get their binding', async () => {
+    const n = 50;
+    const res = await Promise.all(Array.from({ length: n }, async (_, i) => {
+      const c = await raw();
+      return rawRegister(c, { aor: aor(`load${i}`), token: tok.hs256({ sub: `load${i}` }),
+        contact: `<sip:load${i}@l.invalid;transport=ws>` });
+    }));
+    assert.deepEqual(res.map((r) => r.status), Array(n).fill(200));
+    res.forEach((r, i) => assert.equal(withUri(r.all('contact'), `sip:load${i}@l.invalid;transport=ws`).length, 1));
+    assert.equal(withUri(await query('load17'), 'sip:load17@l.invalid;transport=ws').length, 1);
+  });
+
   test('13b. an old CSeq on the same Call-ID is refused', async () => {
     const c = await raw();
     const token = tok.hs256({ sub: 'otto' });
@@ -474,7 +561,7 @@ describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', () => {
   });
 });
 
-describe('registration lifetime', () => {
+describe('registration lifetime', { timeout: 30000 }, () => {
   let gw;
   before(async () => { gw = await startGateway({ registrar: { min_expires: 1 } }); });
   after(async () => {

@@ -112,7 +112,6 @@ class Gateway {
   constructor() {
     this.lines = [];
     this.waiters = [];
-    this.exited = null;
   }
 
   // Every log line so far, as one string.
@@ -122,6 +121,8 @@ class Gateway {
   waitLog(re, timeoutMs = 5000, from = 0) {
     const hit = this.lines.slice(from).find((l) => re.test(l));
     if (hit) return Promise.resolve(hit);
+    if (this.exitResult)
+      return Promise.reject(new Error(`wtpfd exited (${JSON.stringify(this.exitResult)}), no log line matching ${re}; log:\n${this.log()}`));
     return new Promise((resolve, reject) => {
       const w = { re, resolve, reject, timer: null };
       w.timer = setTimeout(() => {
@@ -149,7 +150,7 @@ class Gateway {
 
   // SIGTERM by PID; resolves with { code, signal } once it exited.
   stop(timeoutMs = 10000) {
-    if (this.exited) return this.exited;
+    if (this.exitResult) return Promise.resolve(this.exitResult);
     const done = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         try { process.kill(this.pid, 'SIGKILL'); } catch (e) { /* gone */ }
@@ -157,7 +158,7 @@ class Gateway {
       }, timeoutMs);
       this.exitPromise.then((r) => { clearTimeout(timer); resolve(r); });
     });
-    process.kill(this.pid, 'SIGTERM');
+    try { process.kill(this.pid, 'SIGTERM'); } catch (e) { /* exited meanwhile */ }
     return done;
   }
 
@@ -174,8 +175,9 @@ class Gateway {
   }
 }
 
-// opts: { websocket, registrar, auth, tenants, extraOrigins, tls, logLevel,
-//         wrapper: [cmd, ...args], startTimeoutMs, dir }
+// opts: { websocket, registrar, auth, tenants, extraOrigins, extra, tls,
+//         logLevel, users: [[tenant, user, password]], wrapper: [cmd, ...args],
+//         startTimeoutMs, dir }
 async function startGateway(opts = {}) {
   if (!WTPFD) throw new Error('WTPFD is not set (the path of the wtpfd binary)');
   const gw = new Gateway();
@@ -200,6 +202,7 @@ async function startGateway(opts = {}) {
     auth: { clock_skew: 30, nonce_lifetime: 300, max_nonces: 1000, ...(opts.auth || {}) },
     store: { path: 'wtpf.db' },
     tenants: opts.tenants || defaultTenants(opts.extraOrigins),
+    ...(opts.extra || {}),   // other top-level groups (trunks...)
   };
   gw.confPath = path.join(gw.dir, 'wtpf.conf');
   fs.writeFileSync(gw.confPath, toLibconfig(gw.config));

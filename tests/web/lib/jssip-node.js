@@ -16,6 +16,8 @@ function useOrigin(origin, extra = {}) {
       this.sent = [];
       this.received = [];
       this.on('message', (d) => this.received.push(d.toString()));
+      this.closedWith = new Promise((resolve) => this.on('close', (code, reason) =>
+        resolve({ code, reason: reason.toString() })));
       sockets.push(this);
     }
 
