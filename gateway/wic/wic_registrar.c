@@ -179,9 +179,11 @@ static int reg_parse(struct wic_reg *reg, struct wic_strans *st, sip_t *sip,
 	const struct conf_registrar *c = &reg->wic->conf->registrar;
 	unsigned hdr_exp = sip->sip_expires ? sip->sip_expires->ex_delta
 					    : (unsigned)c->default_expires;
+	time_t until = flow->ident.until, now = time(NULL);
 	sip_contact_t *m;
 	size_t i = 0;
 
+	/* A binding never outlives the token that proved the identity. */
 	for (m = sip->sip_contact; m && i < 16; m = m->m_next, i++) {
 		struct reg_req *r = &rr[i];
 		r->m = m;
@@ -200,6 +202,8 @@ static int reg_parse(struct wic_reg *reg, struct wic_strans *st, sip_t *sip,
 		}
 		if (r->expires > (unsigned)c->max_expires)
 			r->expires = (unsigned)c->max_expires;
+		if (r->expires && until && until - now < (time_t)r->expires)
+			r->expires = until > now ? (unsigned)(until - now) : 1;
 		r->instance = msg_params_find(m->m_params, "+sip.instance=");
 		r->reg_id = msg_params_find(m->m_params, "reg-id=");
 		r->b = binding_find(a, r, flow);
@@ -402,8 +406,9 @@ void wic_reg_on_register(struct wic_reg *reg, struct wic_flow *flow,
 	}
 	if (reg_authenticate(reg, flow, st, sip, aor, &id))
 		return;
-	if (flow->ident.how == WIC_AUTHN_NONE || !flow->ident_from_handshake)
-		flow->ident = id;
+	if (flow->ident.how == WIC_AUTHN_NONE || !flow->ident_from_handshake ||
+	    (id.until && id.until > flow->ident.until))
+		flow->ident = id;   /* the freshest credentials */
 	a = g_hash_table_lookup(reg->aors, aor);
 	if (sip->sip_contact && sip->sip_contact->m_url->url_type == url_any) {
 		if (reg_wildcard(reg, st, sip, a))

@@ -168,6 +168,8 @@ static int on_filter(struct lws *wsi, struct wic_pss *pss, const char *proto)
 	if (why) {
 		log_warn("wic", 0, "handshake refused peer=%s origin=\"%s\": %s",
 			 peer, origin, why);
+		/* Tell the client why in plain HTTP before hanging up. */
+		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, why);
 		return 1;
 	}
 	return 0;

@@ -113,6 +113,19 @@ describe('WIC registration (RFC 3261, RFC 5626, RFC 8898, TS 24.371)', { timeout
     await gw.waitLog(/reg conn=\d+ REGISTER aor=sip:alice@acme\.test contacts=1 -> 200 bindings=1/, 2000, mark);
   });
 
+  test('1c. a binding never outlives its token: expires is cut to the token lifetime', async () => {
+    const contact = 'sip:alice-short@short.invalid;transport=ws';
+    const r = await jreg({
+      uri: aor('alice'), authorization_jwt: `Bearer ${tok.hs256({ sub: 'alice', exp: tok.now() + 120 })}`,
+      instance: uuid(), contact_uri: contact, expires: 600,
+    });
+    assert.equal(r.ok, true, `registration failed: ${r.status} ${r.reason || r.cause}`);
+    const mine = withUri(new SipMessage(r.response.data).all('contact'), contact);
+    assert.equal(mine.length, 1);
+    const granted = Number(param(mine[0], 'expires'));
+    assert.ok(granted <= 120 && granted >= 110, `expires ${granted} is within the token's 120 s`);
+  });
+
   test('1b. a token from `wtpfd token` (the demo issuer) registers JsSIP', async () => {
     const out = execFileSync(process.env.WTPFD, ['token', '-c', gw.confPath, '-t', 'acme', '-s', 'tess', '-l', '600'],
       { encoding: 'utf8' }).trim();
