@@ -54,7 +54,8 @@ struct media_policy {
 	/**
 	 * NULL-terminated list of allowed RTP encoding names, matched without
 	 * case against a=rtpmap (or the RFC 3551 static name), e.g.
-	 * {"opus", "PCMA", "telephone-event", NULL}. NULL: all allowed.
+	 * {"opus", "PCMA", "telephone-event", NULL}. NULL or empty (as an
+	 * empty config list comes): all allowed.
 	 */
 	const char *const *codecs;
 	/** Largest body accepted, in bytes; 0: MEDIA_SDP_MAX_SIZE. */
@@ -110,8 +111,8 @@ struct media_summary {
  * @p *sdpp. Checks, in order: size (against @p pol's max_size, or the
  * default when @p pol is NULL), NUL bytes, line ends (LF or CRLF; a bare
  * CR is refused), line length, line syntax (`x=...`; empty lines only at
- * the end), the m-section count, Sofia-SIP's sdp_parse(), and each m=
- * line (port, proto, numeric payload types for RTP).
+ * the end), the m-section count, each m= line (RFC 4566 tokens, port
+ * 0..65535, payload types 0..127 for RTP), then Sofia-SIP's sdp_parse().
  *
  * Returns 0 and a new object the caller frees with media_sdp_free(); or an
  * errno code with @p *why set (when @p why is not NULL) and @p *sdpp

@@ -104,13 +104,14 @@ static void dep_add(struct ptinfo *info, int pt, struct mstr v)
 static void deps_read(struct ptinfo *info, int pt)
 {
 	struct mstr v = info->fmtp[pt], name = info->name[pt], part;
-	const char *p = v.p, *end = v.p + v.n;
 	bool rtx = mstr_eq(name, "rtx"), red = mstr_eq(name, "red");
 	char sep = rtx ? ';' : '/';
+	const char *p, *end;
 
 	if (!v.p || (!rtx && !red))
 		return;
-	p = mstr_token(p, end, &part);   /* the payload type itself */
+	end = v.p + v.n;
+	p = mstr_token(v.p, end, &part);   /* the payload type itself */
 	while (p < end) {
 		const char *q = memchr(p, sep, (size_t)(end - p));
 
@@ -160,9 +161,8 @@ static void info_scan(struct ptinfo *info, const struct media_sdp *sdp,
 			continue;
 		if (mstr_eq(name, "rtpmap") && !info->name[pt].p)
 			info->name[pt] = rtpmap_name(value);
-		else if (mstr_eq(name, "fmtp") && !info->fmtp[pt].p) {
+		else if (mstr_eq(name, "fmtp") && !info->fmtp[pt].p)
 			info->fmtp[pt] = value;
-		}
 	}
 	for (pt = 0; pt < PT_N; pt++)
 		deps_read(info, pt);
@@ -199,7 +199,8 @@ static int plan_make(struct ptplan *plan, const struct media_sdp *sdp,
 	bool codec = false;
 
 	memset(plan, 0, sizeof(*plan));
-	if (!pol->codecs || !m->port || !mproto_is_rtp(m->proto))
+	if (!pol->codecs || !pol->codecs[0] || !m->port ||
+	    !mproto_is_rtp(m->proto))
 		return 0;
 	info_scan(&info, sdp, m);
 	for (int pt = 0; pt < PT_N; pt++) {

@@ -91,7 +91,10 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 		       NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
 		       NUTAG_ENABLEMESSAGE(0), NUTAG_SERVICE_ROUTE_ENABLE(0),
 		       NUTAG_PATH_ENABLE(0), NUTAG_OUTBOUND("no-outbound"),
-		       NUTAG_ALLOW(W8_ALLOW), NUTAG_SUPPORTED("timer, 100rel"),
+		       /* SIPTAG_ALLOW_STR replaces nua's default list;
+			* NUTAG_ALLOW would add to it (MESSAGE, SUBSCRIBE,
+			* NOTIFY, REFER): methods the trunk does not serve. */
+		       SIPTAG_ALLOW_STR(W8_ALLOW), NUTAG_SUPPORTED("timer, 100rel"),
 		       SIPTAG_USER_AGENT_STR("wtpf/0.1"), TAG_END());
 	if (w8_pcscf_load(t))
 		return EINVAL;

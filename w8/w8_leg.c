@@ -105,7 +105,7 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 	const struct w8_pcscf *pc = w8_pcscf_serving(t);
 	const char *idh = t->conf->trusted ? "P-Asserted-Identity"
 					   : "P-Preferred-Identity";
-	char *ruri, *from, *ident;
+	char *ruri, *from, *to, *ident;
 	struct w8_leg *leg;
 
 	if (!pc)
@@ -117,11 +117,14 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 	}
 	from = p->display && *p->display ? su_sprintf(home, "\"%s\" <%s>", p->display, p->identity)
 			  : su_sprintf(home, "<%s>", p->identity);
+	/* In angle brackets: a bare URI's parameters (;user=phone) would
+	 * become header parameters of To. */
+	to = su_sprintf(home, "<%s>", ruri);
 	ident = su_sprintf(home, "%s: <%s>", idh, p->identity);
 	leg = leg_new(t);
 	if (leg)
 		leg->nh = nua_handle(t->nua, (nua_hmagic_t *)&leg->obj,
-				     SIPTAG_TO_STR(ruri), SIPTAG_FROM_STR(from),
+				     SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
 				     TAG_END());
 	if (!leg || !leg->nh) {
 		free(leg);

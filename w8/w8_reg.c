@@ -20,7 +20,8 @@
 #include <sofia-sip/sip_status.h>
 
 static void reg_send(struct w8_trunk *t);
-static void reg_request(struct w8_trunk *t, const char *auth, bool proxy);
+static void reg_request(struct w8_trunk *t, const char *auth, bool proxy,
+			bool unreg);
 
 static const char *transport_of(const char *uri)
 {
@@ -63,9 +64,11 @@ static void reg_backoff(struct w8_trunk *t)
  * Sends a REGISTER on a new handle (so a new Call-ID), with @p auth as
  * credentials when not NULL. Sofia's own digest client (nua_authenticate)
  * is not used: the Debian build sends a blank response, and it knows no
- * SHA-256 (RFC 8760). A challenged refresh therefore starts a new handle.
+ * SHA-256 (RFC 8760). A challenged refresh therefore starts a new handle,
+ * and so does a challenged un-REGISTER (@p unreg: Expires 0).
  */
-static void reg_request(struct w8_trunk *t, const char *auth, bool proxy)
+static void reg_request(struct w8_trunk *t, const char *auth, bool proxy,
+			bool unreg)
 {
 	struct w8_reg *r = &t->reg;
 	const struct conf_trunk *c = t->conf;
@@ -85,11 +88,13 @@ static void reg_request(struct w8_trunk *t, const char *auth, bool proxy)
 		w8_trunk_error(t, "cannot create the REGISTER handle");
 		return;
 	}
-	nua_register(r->nh, NUTAG_REGISTRAR(registrar),
+	(unreg ? nua_unregister : nua_register)(r->nh,
+		     NUTAG_REGISTRAR(registrar),
 		     SIPTAG_CONTACT_STR(t->contact),
 		     SIPTAG_REQUIRE_STR("gin"), SIPTAG_PROXY_REQUIRE_STR("gin"),
 		     SIPTAG_SUPPORTED_STR("path, gin"),
-		     SIPTAG_EXPIRES_STR(expires), NUTAG_M_FEATURES(NULL),
+		     SIPTAG_EXPIRES_STR(unreg ? "0" : expires),
+		     NUTAG_M_FEATURES(NULL),
 		     TAG_IF(auth && !proxy, SIPTAG_AUTHORIZATION_STR(auth)),
 		     TAG_IF(auth && proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)),
 		     TAG_END());
@@ -106,7 +111,7 @@ static void reg_send(struct w8_trunk *t)
 		 t->local_host, transport_of(p->uri));
 	log_info("w8", 0, "trunk %s: REGISTER %s via %s Contact %s",
 		 t->conf->name, t->conf->impu, p->uri, t->contact);
-	reg_request(t, NULL, false);
+	reg_request(t, NULL, false, false);
 }
 
 int w8_reg_start(struct w8_trunk *t)
@@ -150,7 +155,7 @@ static bool reg_authenticate(struct w8_reg *r, const sip_t *sip)
 			       ch->au_scheme, strerror(err));
 		return false;
 	}
-	reg_request(r->trunk, auth, proxy);
+	reg_request(r->trunk, auth, proxy, r->unregistering);
 	return true;
 }
 
@@ -217,6 +222,11 @@ void w8_reg_event(struct w8_reg *r, nua_event_t ev, int status,
 	log_dbg("w8", 0, "trunk %s: %s %d %s", r->trunk->conf->name,
 		nua_event_name(ev), status, phrase);
 	if (ev == nua_r_unregister) {
+		/* The un-REGISTER replays the REGISTER's credentials; a
+		 * registrar that takes each nonce once challenges it. */
+		if ((status == 401 || status == 407) && sip &&
+		    reg_authenticate(r, sip))
+			return;
 		if (status >= 200) {
 			log_info("w8", 0, "trunk %s: un-registered (%d %s)",
 				 r->trunk->conf->name, status, phrase);
@@ -245,6 +255,7 @@ bool w8_reg_stop(struct w8_trunk *t)
 		su_timer_reset(r->retry);
 	if (r->registered && !r->unregistering) {
 		r->unregistering = true;
+		r->auth_tried = false;
 		log_info("w8", 0, "trunk %s: un-registering", t->conf->name);
 		nua_unregister(r->nh, TAG_END());
 		return false;

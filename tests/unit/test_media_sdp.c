@@ -261,8 +261,10 @@ static void test_passthrough_bytes(void **state)
 		"opus", "red", "G722", "PCMU", "PCMA", "CN", "telephone-event",
 		"VP8", "VP9", "H264", "rtx", "ulpfec", NULL,
 	};
+	static const char *const empty[] = { NULL };
 	const struct media_policy none = { 0 };
 	const struct media_policy every = { false, all, 0 };
+	const struct media_policy no_list = { false, empty, 0 };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(data_files) / sizeof(data_files[0]); i++) {
@@ -271,6 +273,7 @@ static void test_passthrough_bytes(void **state)
 		normalise_expect(text, NULL, text);
 		normalise_expect(text, &none, text);
 		normalise_expect(text, &every, text);
+		normalise_expect(text, &no_list, text);
 		free(text);
 	}
 }
@@ -902,6 +905,37 @@ static void test_hostile_mutations(void **state)
 	free(text);
 }
 
+/* ---- regressions (found by mutation tests and tests/fuzz) ------------ */
+
+/*
+ * Sofia-SIP 1.12.11's sdp_parse() loops allocating until memory runs out
+ * (about a minute, gigabytes) on a non-token format after an unknown
+ * proto. The module must refuse such m= lines before Sofia sees them.
+ */
+static void test_regress_sofia_format_loop(void **state)
+{
+	static const char *const lines[] = {
+		"m=video 9 UDP/TL /RTP/SAVPF 96 97",
+		"m=video 9 FOO /x",
+		"m=application 9 UDP/DTLS/SCTP webrtc-datachannel /",
+		"m=application 9 FOO 96 @",
+		/* fuzz_sdp timeout: stray bytes glued to the proto */
+		"m=audio 30000 UDP/TLS/RTP/SAVPF\xff\xff\xff 111 126",
+		"m=audio 9 RTP/AVP\x01 0",
+		"m=aud\xffio 9 RTP/AVP 0",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\n"
+			 "s=-\r\nt=0 0\r\nc=IN IP4 192.0.2.1\r\n%s\r\n", lines[i]);
+		parse_refused(text, strlen(text), NULL, EBADMSG,
+			      "Malformed Media Line");
+	}
+}
+
 /* ---- line ends ------------------------------------------------------- */
 
 static void test_lf_preserved(void **state)
@@ -993,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_simple),
 		cmocka_unit_test(test_hostile_truncated),
 		cmocka_unit_test(test_hostile_mutations),
+		cmocka_unit_test(test_regress_sofia_format_loop),
 		cmocka_unit_test(test_lf_preserved),
 		cmocka_unit_test(test_mixed_eol_preserved),
 	};

@@ -1,0 +1,190 @@
+// DESIGN.md §4 flow 3: outbound calls WIC -> IMS with real media. JsSIP in
+// headless Chromium -> wtpfd -> W8 GIN trunk -> Kamailio (P-CSCF stand-in,
+// media anchored at rtpengine like an eP-CSCF + eIMS-AGW) -> SIPp IMS users
+// echoing RTP. Runs in a network namespace with only lo (CMakeLists.txt).
+'use strict';
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { T, waitEvent, eventOf } = require('./lib/browser');
+const {
+  ALICE, startBed, stopBed, imsUas, assertNoWicLeak, assertMedia, header, body,
+} = require('./lib/bed');
+const { DOMAIN } = require('./lib/env');
+
+const PAI = `<sip:${ALICE}@${DOMAIN}>`;
+let bed;
+
+describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, () => {
+  before(async () => { bed = await startBed('calls-out'); });
+  after(async () => {
+    if (!bed) return;
+    const r = await stopBed(bed);
+    assert.deepEqual(r, { code: 0, signal: null }, 'wtpfd exits 0');
+  });
+
+  test('§4.3a call with ICE, DTLS-SRTP and RTP both ways; P-Asserted-Identity; BYE from the browser', async () => {
+    const num = '+4940555000201';
+    const uas = await imsUas(bed, { user: num, scenario: 'uas_answer.xml', args: ['-rtp_echo'] });
+    const mark = bed.gw.mark();
+    const sid = await T(bed.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
+    const st = await waitEvent(bed.b, sid, 'confirmed');
+    assert.equal(eventOf(st, 'progress').status, 180, 'the browser sees 180 Ringing');
+    assert.equal(eventOf(st, 'accepted').status, 200);
+    assert.match(st.answer, /UDP\/TLS\/RTP\/SAVPF/, 'a WebRTC answer (anchored by the P-CSCF)');
+    assertMedia(await T(bed.b, 'media', sid), 'outbound call');
+
+    assert.equal(await T(bed.b, 'terminate', sid), true);
+    const end = await waitEvent(bed.b, sid, 'ended');
+    assert.equal(eventOf(end, 'ended').originator, 'local');
+    assert.equal(await uas.done(10000), 0, `SIPp saw INVITE, ACK, BYE: ${uas.describe()}`);
+    await bed.gw.waitLog(/outbound call \S+ ended: the browser hung up/, 2000, mark);
+
+    const inv = uas.received().find((m) => /^INVITE /.test(m.text)).text;
+    assert.match(inv, new RegExp(`^INVITE sip:${num.replace('+', '\\+')}@127\\.0\\.0\\.1`),
+      'Request-URI: the dialled number at the IMS home domain');
+    assert.equal(header(inv, 'P-Asserted-Identity'), PAI, 'P-Asserted-Identity: the user\'s IMPU');
+    assert.match(header(inv, 'From'), new RegExp(`<sip:${ALICE.replace('+', '\\+')}@${DOMAIN}>`));
+    assert.ok(uas.received().some((m) => /^BYE /.test(m.text)), 'BYE reached IMS');
+    assertNoWicLeak(uas);
+
+    // The INVITE as the P-CSCF received it from the trunk.
+    const atPcscf = await bed.kam.waitDump((ms) => ms.find((m) => m.dir === 'rcv' && /^INVITE /.test(m.text) &&
+      header(m.text, 'Call-ID') === header(inv, 'Call-ID')), 2000, 'the INVITE from the trunk');
+    const t = atPcscf.text;
+    const e164 = num.replace('+', '\\+');
+    assert.match(t, new RegExp(`^INVITE sip:${e164}@127\\.0\\.0\\.1;user=phone SIP/2\\.0\r\n`),
+      'Request-URI: the dialled number at the home domain, user=phone');
+    assert.equal(header(t, 'To'), `<sip:${num}@127.0.0.1;user=phone>`, 'To: the same URI, user=phone inside it');
+    assert.equal(header(t, 'Route'), '<sip:127.0.0.1:5070;lr>', 'routed to the serving P-CSCF');
+    assert.equal(header(t, 'P-Asserted-Identity'), PAI);
+    assert.match(header(t, 'Via'), /^SIP\/2\.0\/(UDP|TCP) 127\.0\.0\.1:5090;/, 'Via: the trunk address');
+    const allow = header(t, 'Allow').split(/\s*,\s*/).sort();
+    assert.deepEqual(allow, ['ACK', 'BYE', 'CANCEL', 'INFO', 'INVITE', 'OPTIONS', 'PRACK', 'UPDATE'],
+      'Allow: the methods the trunk serves, no more');
+  });
+
+  // Known gap: media/ (SDP check and normalisation) is not wired into the
+  // call core yet, so the browser's BUNDLE group reaches IMS although the
+  // trunk has strip_bundle = true (the default). Reported, not worked around.
+  test('§4.3a\' SDP toward IMS has no a=group:BUNDLE (strip_bundle, TS 23.228 U.1.1)',
+    { todo: 'media/ SDP normalisation is not wired into the call core yet' }, () => {
+      const offers = bed.kam.messages().filter((m) => m.dir === 'rcv' && /^INVITE /.test(m.text) &&
+        /^Via: SIP\/2\.0\/(UDP|TCP) 127\.0\.0\.1:5090;/m.test(m.text));
+      assert.ok(offers.length > 0, 'an INVITE from the trunk');
+      for (const m of offers) assert.doesNotMatch(body(m.text), /^a=group:BUNDLE/m, 'BUNDLE stripped');
+    });
+
+  test('§4.3b BYE from IMS ends the browser\'s call', async () => {
+    const num = '+4940555000202';
+    const uas = await imsUas(bed, { user: num, scenario: 'uas_bye.xml', args: ['-rtp_echo', '-d', '2500'] });
+    const mark = bed.gw.mark();
+    const sid = await T(bed.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
+    await waitEvent(bed.b, sid, 'confirmed');
+    assertMedia(await T(bed.b, 'media', sid, 1000), 'second call');
+    const st = await waitEvent(bed.b, sid, 'ended', 10000);
+    const ended = eventOf(st, 'ended');
+    assert.equal(ended.originator, 'remote');
+    assert.equal(ended.method, 'BYE');
+    assert.equal(await uas.done(10000), 0, `SIPp's BYE got 200: ${uas.describe()}`);
+    await bed.gw.waitLog(/outbound call \S+ ended: IMS hung up/, 2000, mark);
+    assert.equal(header(uas.received()[0].text, 'P-Asserted-Identity'), PAI);
+    assertNoWicLeak(uas);
+  });
+
+  test('§4.3c hold and resume: re-INVITEs reach IMS sendonly then sendrecv; the call continues', async () => {
+    const num = '+4940555000203';
+    const uas = await imsUas(bed, { user: num, scenario: 'uas_answer.xml', args: ['-rtp_echo'] });
+    const sid = await T(bed.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
+    await waitEvent(bed.b, sid, 'confirmed');
+    assertMedia(await T(bed.b, 'media', sid, 800), 'before hold');
+
+    const h = await T(bed.b, 'hold', sid);
+    assert.equal(h.ok, true, `hold: ${JSON.stringify(h)}`);
+    assert.match(h.offer, /a=sendonly/);
+    assert.match(h.answer, /a=(recvonly|inactive)/, 'the answer to hold, as the browser got it');
+    const reinv = uas.received().filter((m) => /^INVITE /.test(m.text));
+    assert.equal(reinv.length, 2, `SIPp got the re-INVITE: ${uas.describe()}`);
+    assert.match(body(reinv[1].text), /^a=sendonly$/m, 'hold reaches IMS as sendonly');
+    assert.match(header(reinv[1].text, 'To'), /;tag=/, 'in-dialog');
+
+    const u = await T(bed.b, 'unhold', sid);
+    assert.equal(u.ok, true, `unhold: ${JSON.stringify(u)}`);
+    const reinv2 = await uas.waitMsg((t) => /^INVITE /.test(t) && /^a=sendrecv$/m.test(body(t)) &&
+      /;tag=/.test(header(t, 'To')), 2000, 'the resume re-INVITE (sendrecv)');
+    assert.ok(reinv2);
+    // Each INVITE was ACKed (the ACK of a re-INVITE's 200 comes from W8 itself).
+    await uas.waitMsg(() => uas.received().filter((m) => /^ACK /.test(m.text)).length >= 3, 2000,
+      'three ACKs');
+
+    // Still up, and media flows again after the resume.
+    const before = await T(bed.b, 'media', sid, 0);
+    const afterResume = await T(bed.b, 'media', sid, 1000);
+    assert.equal(afterResume.connectionState, 'connected');
+    assert.ok(afterResume.packetsReceived > before.packetsReceived,
+      `RTP still comes back after the resume: ${before.packetsReceived} -> ${afterResume.packetsReceived}`);
+    const st = await T(bed.b, 'state', sid);
+    assert.equal(st.ended, false, 'the call continues');
+
+    await T(bed.b, 'terminate', sid);
+    await waitEvent(bed.b, sid, 'ended');
+    assert.equal(await uas.done(10000), 0, uas.describe());
+    assertNoWicLeak(uas);
+  });
+
+  test('§4.3d hold and resume from IMS: re-INVITEs reach the browser, its answers reach IMS', async () => {
+    const num = '+4940555000206';
+    const uas = await imsUas(bed, { user: num, scenario: 'uas_hold.xml', args: ['-rtp_echo', '-d', '1200'] });
+    const mark = bed.gw.mark();
+    const sid = await T(bed.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
+    await waitEvent(bed.b, sid, 'confirmed');
+    const held = await waitEvent(bed.b, sid, 'hold', 8000);
+    assert.equal(eventOf(held, 'hold').originator, 'remote', 'the browser sees the remote hold');
+    assert.match(eventOf(held, 'reinvite').sdp, /a=sendonly/, 'the re-INVITE reached the browser sendonly');
+    const unheld = await waitEvent(bed.b, sid, 'unhold', 8000);
+    assert.equal(eventOf(unheld, 'unhold').originator, 'remote');
+    const oks = await uas.waitMsg(() => uas.received().filter((m) =>
+      /^SIP\/2\.0 200 /.test(m.text) && / INVITE$/.test(header(m.text, 'CSeq'))).length >= 2, 3000,
+    'two 200s to the re-INVITEs');
+    assert.ok(oks);
+    const answers = uas.received().filter((m) => /^SIP\/2\.0 200 /.test(m.text) &&
+      / INVITE$/.test(header(m.text, 'CSeq'))).map((m) => body(m.text));
+    assert.match(answers[0], /^a=(recvonly|inactive)$/m, `hold answered recvonly: ${answers[0]}`);
+    assert.match(answers[1], /^a=sendrecv$/m, 'resume answered sendrecv');
+    await bed.gw.waitLog(/INVITE from IMS relayed/, 100, mark);
+    const m = await T(bed.b, 'media', sid, 800);
+    assertMedia(m, 'after the remote resume');
+    await T(bed.b, 'terminate', sid);
+    await waitEvent(bed.b, sid, 'ended');
+    assert.equal(await uas.done(10000), 0, uas.describe());
+    assertNoWicLeak(uas);
+  });
+
+  test('§4.3e CANCEL before answer: the browser gives up while IMS rings; IMS answers 487', async () => {
+    const num = '+4940555000204';
+    const uas = await imsUas(bed, { user: num, scenario: 'uas_noanswer.xml' });
+    const mark = bed.gw.mark();
+    const sid = await T(bed.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
+    const ringing = await waitEvent(bed.b, sid, 'progress');
+    assert.equal(eventOf(ringing, 'progress').status, 180);
+    await T(bed.b, 'terminate', sid);
+    const st = await waitEvent(bed.b, sid, 'failed');
+    assert.equal(eventOf(st, 'failed').cause, 'Canceled');
+    assert.equal(await uas.done(10000), 0, `SIPp got CANCEL, answered 487, got the ACK: ${uas.describe()}`);
+    assert.ok(uas.received().some((m) => /^CANCEL /.test(m.text)), 'CANCEL reached IMS');
+    await bed.gw.waitLog(/ended: cancelled by the caller/, 2000, mark);
+    assertNoWicLeak(uas);
+  });
+
+  test('§4.3f busy: IMS answers 486, the browser sees 486', async () => {
+    const num = '+4940555000205';
+    const uas = await imsUas(bed, { user: num, scenario: 'uas_busy.xml' });
+    const sid = await T(bed.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
+    const st = await waitEvent(bed.b, sid, 'failed');
+    const f = eventOf(st, 'failed');
+    assert.equal(f.status, 486, `failed: ${JSON.stringify({ ...f, raw: undefined })}`);
+    assert.equal(f.cause, 'Busy');
+    assert.equal(await uas.done(10000), 0, `SIPp got its ACK: ${uas.describe()}`);
+    assertNoWicLeak(uas);
+  });
+});
