@@ -93,12 +93,22 @@ static void relay_to_wic(struct call *call, const char *method,
 	free(ct);
 }
 
+/* Events both directions handle alike: hang-ups and in-dialog requests.
+ * Returns true when the event was handled here. */
 bool call_dialog_w8_event(struct call *call, enum w8_event ev, int status,
 			  const char *phrase, const sip_t *sip)
 {
 	char *body, *ct;
 
 	switch (ev) {
+	case W8_EV_BYE:
+		call->w8_final_sent = true;    /* nua answers the BYE */
+		call_end(call, "IMS hung up");
+		return true;
+	case W8_EV_TERMINATED:
+		call->leg_done = true;
+		call_end(call, "the IMS dialog ended");
+		return true;
 	case W8_EV_REINVITE_DONE:
 		if (call->pend.wst) {
 			body = call_payload(sip);

@@ -229,14 +229,6 @@ static void in_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 		call->w8_final_sent = true;
 		call_end(call, "cancelled by the IMS caller");
 		break;
-	case W8_EV_BYE:
-		call->w8_final_sent = true;    /* nua answers the BYE */
-		call_end(call, "IMS hung up");
-		break;
-	case W8_EV_TERMINATED:
-		call->leg_done = true;
-		call_end(call, "the IMS dialog ended");
-		break;
 	default:
 		break;
 	}
