@@ -95,6 +95,9 @@ static const struct conf_opt trunk_opts[] = {
 	{ "codecs", CT_STRV, OFF(struct conf_trunk, codecs),
 	  .doc = "codec allow-list for SDP toward IMS (encoding names, e.g. "
 		 "opus, PCMA, telephone-event); empty: all" },
+	{ "resolv_conf", CT_PATH, OFF(struct conf_trunk, resolv_conf),
+	  .def_str = "", .doc = "resolv.conf naming the DNS servers for P-CSCF "
+				"look-ups (NAPTR, SRV, A); empty: the system's" },
 	{ "max_sdp_size", CT_INT, OFF(struct conf_trunk, max_sdp_size),
 	  .def_int = 65536, .min = 1024, .max = 1048576,
 	  .doc = "largest SDP body accepted in either direction (bytes)" },

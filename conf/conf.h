@@ -49,6 +49,7 @@ struct conf_trunk {
 	bool strip_bundle;      /**< remove a=group:BUNDLE from offers toward IMS */
 	conf_strv_t codecs;     /**< codec allow-list toward IMS; empty: all */
 	int max_sdp_size;       /**< largest SDP body accepted (bytes) */
+	char *resolv_conf;      /**< resolv.conf for NAPTR/SRV/A look-ups; empty: system's */
 	enum conf_trunk_mode mode_id;  /**< derived from mode */
 };
 

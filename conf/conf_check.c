@@ -147,6 +147,10 @@ static void check_trunk(struct conf_ctx *cx, const config_setting_t *root,
 		snprintf(path, sizeof path, "%s.impu", at);
 		err_at(cx, root, path, "registration mode needs impu and impi");
 	}
+	if (*t->resolv_conf) {
+		snprintf(path, sizeof path, "%s.resolv_conf", at);
+		check_file(cx, root, path, t->resolv_conf);
+	}
 	if (t->retry_min > t->retry_max) {
 		snprintf(path, sizeof path, "%s.retry_min", at);
 		err_at(cx, root, path, "greater than retry_max");

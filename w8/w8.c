@@ -13,6 +13,7 @@
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/sresolv.h>
 #include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 
@@ -82,6 +83,7 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 			    TAG_IF(tls, NUTAG_SIPS_URL("sips:*:*")),
 			    TAG_IF(tls, TPTAG_CERTIFICATE(c->tls_dir)),
 			    NTATAG_SIP_T1X64(t1x64),
+			    TAG_IF(*c->resolv_conf, SRESTAG_RESOLV_CONF(c->resolv_conf)),
 			    TAG_END());
 	if (!t->nua) {
 		log_err("w8", 0, "trunk %s: cannot listen on %s", c->name, c->bind);
@@ -94,7 +96,13 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 		       /* SIPTAG_ALLOW_STR replaces nua's default list;
 			* NUTAG_ALLOW would add to it (MESSAGE, SUBSCRIBE,
 			* NOTIFY, REFER): methods the trunk does not serve. */
-		       SIPTAG_ALLOW_STR(W8_ALLOW), NUTAG_SUPPORTED("timer, 100rel"),
+		       SIPTAG_ALLOW_STR(W8_ALLOW),
+		       /* RFC 4028 session timers: nua refreshes with an UPDATE
+			* without SDP when it is the refresher, so no offer has
+			* to be made up. 100rel is not offered: browsers do not
+			* do PRACK, and a B2BUA relaying it needs both sides. */
+		       NUTAG_SUPPORTED("timer"), NUTAG_UPDATE_REFRESH(1),
+		       NUTAG_REFRESH_WITHOUT_SDP(1), NUTAG_MIN_SE(90),
 		       SIPTAG_USER_AGENT_STR("wtpf/0.1"), TAG_END());
 	if (w8_pcscf_load(t))
 		return EINVAL;
@@ -184,6 +192,11 @@ struct w8_trunk *w8_trunk_get(struct w8 *w8, const char *name)
 const char *w8_trunk_name(const struct w8_trunk *t)
 {
 	return t->conf->name;
+}
+
+const struct conf_trunk *w8_trunk_conf(const struct w8_trunk *t)
+{
+	return t->conf;
 }
 
 enum w8_state w8_trunk_state(const struct w8_trunk *t, const char **pcscf,

@@ -17,6 +17,7 @@
 #include <sofia-sip/sip.h>
 
 struct conf;
+struct conf_trunk;
 struct w8;
 struct w8_trunk;
 struct w8_leg;
@@ -50,6 +51,9 @@ struct w8_trunk *w8_trunk_get(struct w8 *w8, const char *name);
 
 /** Name of a trunk. */
 const char *w8_trunk_name(const struct w8_trunk *t);
+
+/** The configuration of a trunk (its SDP policy, identity options...). */
+const struct conf_trunk *w8_trunk_conf(const struct w8_trunk *t);
 
 /**
  * State of a trunk; @p pcscf (may be NULL) gets the serving P-CSCF URI and

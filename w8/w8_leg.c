@@ -24,6 +24,7 @@ struct w8_leg {
 	w8_leg_h *h;
 	void *arg;
 	char call_id[128];
+	char called[64];     /**< incoming: the number called, for our Contact */
 	bool incoming;
 	bool answered;       /**< a 2xx to the initial INVITE went or came */
 	bool terminated;
@@ -89,6 +90,17 @@ static char *target_uri(su_home_t *home, const struct conf_trunk *c,
 	return su_sprintf(home, "sip:%s@%s;user=phone", target, c->domain);
 }
 
+/* The user part of an identity (tel: number or sip: user), or NULL. */
+static const char *identity_user(su_home_t *home, const char *identity)
+{
+	url_t *u = url_hdup(home, (url_t *)url_make(home, identity));
+
+	if (!u)
+		return NULL;
+	return u->url_type == url_tel ? (u->url_user ? u->url_user : u->url_host)
+				      : u->url_user;
+}
+
 /* Route toward the serving P-CSCF, then the Service-Route (RFC 3608). */
 static char *initial_route(su_home_t *home, const struct w8_trunk *t,
 			   const struct w8_pcscf *p)
@@ -115,7 +127,13 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 		su_home_deinit(home);
 		return EINVAL;
 	}
-	from = p->display && *p->display ? su_sprintf(home, "\"%s\" <%s>", p->display, p->identity)
+	/* RFC 3323: a caller asking for privacy is anonymous in From; the
+	 * asserted identity still goes to IMS, which is trusted to withhold it. */
+	if (p->privacy && (strcasestr(p->privacy, "id") || strcasestr(p->privacy, "user") ||
+			   strcasestr(p->privacy, "header")))
+		from = su_strdup(home, "\"Anonymous\" <sip:anonymous@anonymous.invalid>");
+	else
+		from = p->display && *p->display ? su_sprintf(home, "\"%s\" <%s>", p->display, p->identity)
 			  : su_sprintf(home, "<%s>", p->identity);
 	/* In angle brackets: a bare URI's parameters (;user=phone) would
 	 * become header parameters of To. */
@@ -133,8 +151,11 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 	}
 	leg->h = h;
 	leg->arg = arg;
+	/* Our Contact names the caller, not the range (no ;bnc): requests of
+	 * the dialog come back for this user. */
 	nua_invite(leg->nh, NUTAG_URL(ruri),
 		   NUTAG_INITIAL_ROUTE_STR(initial_route(home, t, pc)),
+		   SIPTAG_CONTACT_STR(w8_contact(home, t, identity_user(home, p->identity))),
 		   SIPTAG_HEADER_STR(ident),
 		   TAG_IF(p->privacy, SIPTAG_PRIVACY_STR(p->privacy)),
 		   TAG_IF(p->sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
@@ -153,14 +174,21 @@ void w8_leg_bind(struct w8_leg *leg, w8_leg_h *h, void *arg)
 int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
 		   const char *sdp, const char *extra)
 {
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	bool dialog = leg->incoming && !leg->answered && status > 100 &&
+		      status < 300;
+
 	if (leg->terminated)
 		return EPIPE;
 	if (leg->incoming && status >= 200 && status < 300)
 		leg->answered = true;
 	nua_respond(leg->nh, status, phrase,
+		    TAG_IF(dialog, SIPTAG_CONTACT_STR(w8_contact(home, leg->trunk,
+								 leg->called))),
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 		    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
 		    TAG_IF(extra, SIPTAG_HEADER_STR(extra)), TAG_END());
+	su_home_deinit(home);
 	return 0;
 }
 
@@ -323,6 +351,7 @@ void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip)
 	}
 	leg->nh = nh;
 	leg->incoming = true;
+	snprintf(leg->called, sizeof leg->called, "%s", called);
 	leg_set_call_id(leg, sip);
 	nua_handle_bind(nh, (nua_hmagic_t *)&leg->obj);
 	t->w8->in_h(t->w8->in_arg, t, leg, called, sip);

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/url.h>
 
@@ -144,4 +145,30 @@ bool w8_pcscf_is_source(const struct w8_trunk *t, const msg_t *msg)
 	/* P-CSCFs named by domain only: their addresses come from DNS at
 	 * send time, so the check cannot be made here. */
 	return !any_known;
+}
+
+const char *w8_pcscf_transport(const struct w8_pcscf *pc)
+{
+	const char *uri = pc->uri;
+	const char *p = strstr(uri, "transport=");
+
+	if (!p)
+		return strncmp(uri, "sips:", 5) ? "udp" : "tls";
+	p += 10;
+	if (!strncasecmp(p, "tcp", 3))
+		return "tcp";
+	if (!strncasecmp(p, "tls", 3))
+		return "tls";
+	return "udp";
+}
+
+char *w8_contact(su_home_t *home, const struct w8_trunk *t, const char *user)
+{
+	const struct w8_pcscf *p = &t->pcscf[t->serving];
+
+	if (!user || !*user)
+		return su_sprintf(home, "<sip:%s;transport=%s>", t->local_host,
+				  w8_pcscf_transport(p));
+	return su_sprintf(home, "<sip:%s@%s;transport=%s>", user, t->local_host,
+			  w8_pcscf_transport(p));
 }

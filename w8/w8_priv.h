@@ -87,6 +87,8 @@ const struct w8_pcscf *w8_pcscf_serving(const struct w8_trunk *t);
 void w8_pcscf_failed(struct w8_trunk *t, const char *why);
 void w8_pcscf_ok(struct w8_trunk *t, size_t index);
 bool w8_pcscf_is_source(const struct w8_trunk *t, const msg_t *msg);
+const char *w8_pcscf_transport(const struct w8_pcscf *pc);
+char *w8_contact(su_home_t *home, const struct w8_trunk *t, const char *user);
 void w8_trunk_error(struct w8_trunk *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

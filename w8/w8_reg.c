@@ -23,19 +23,6 @@ static void reg_send(struct w8_trunk *t);
 static void reg_request(struct w8_trunk *t, const char *auth, bool proxy,
 			bool unreg);
 
-static const char *transport_of(const char *uri)
-{
-	const char *p = strstr(uri, "transport=");
-
-	if (!p)
-		return strncmp(uri, "sips:", 5) ? "udp" : "tls";
-	p += 10;
-	if (!strncasecmp(p, "tcp", 3))
-		return "tcp";
-	if (!strncasecmp(p, "tls", 3))
-		return "tls";
-	return "udp";
-}
 
 static void reg_retry_cb(su_root_magic_t *m, su_timer_t *timer,
 			 su_timer_arg_t *arg)
@@ -108,7 +95,7 @@ static void reg_send(struct w8_trunk *t)
 	t->reg.registered = false;
 	t->reg.auth_tried = false;
 	snprintf(t->contact, sizeof t->contact, "<sip:%s;transport=%s;bnc>",
-		 t->local_host, transport_of(p->uri));
+		 t->local_host, w8_pcscf_transport(p));
 	log_info("w8", 0, "trunk %s: REGISTER %s via %s Contact %s",
 		 t->conf->name, t->conf->impu, p->uri, t->contact);
 	reg_request(t, NULL, false, false);

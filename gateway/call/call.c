@@ -18,6 +18,7 @@ struct call *call_new(struct call_core *cc, enum call_dir dir)
 
 	if (!call)
 		return NULL;
+	su_home_init(call->home);
 	call->id = ++cc->next_id;
 	call->cc = cc;
 	call->dir = dir;
@@ -48,11 +49,13 @@ static void call_free(struct call *call)
 		wic_dialog_destroy(call->wd);
 	if (call->leg)
 		w8_leg_release(call->leg);
+	call_sdp_free(call);
 	if (call->key) {
 		g_hash_table_remove(cc->by_dialog, call->key);
 		g_free(call->key);
 	}
 	g_hash_table_remove(cc->calls, &call->id);
+	su_home_deinit(call->home);
 	free(call);
 }
 
@@ -80,8 +83,9 @@ void call_end(struct call *call, const char *why)
 {
 	if (call->state == CALL_ENDED)
 		return;
-	call_log(call, "%s call %s ended: %s",
-		 call->dir == CALL_OUT ? "outbound" : "inbound", call->aor, why);
+	call_log(call, "%s call %s ended: %s (calls left: %u)",
+		 call->dir == CALL_OUT ? "outbound" : "inbound", call->aor, why,
+		 g_hash_table_size(call->cc->calls) - 1);
 	call_end_wic(call);
 	call->state = CALL_ENDED;
 	if (call->leg && !call->leg_done && !call->w8_final_sent)

@@ -17,6 +17,23 @@ static char *content_type(const sip_t *sip)
 	       strdup(sip->sip_content_type->c_type) : NULL;
 }
 
+/* A re-INVITE or UPDATE from the browser: its offer (if any) to IMS. */
+static void relay_to_ims(struct call *call, struct wic_strans *st,
+			 const char *m, const sip_t *sip)
+{
+	const char *why = NULL;
+	char *sdp = NULL;
+
+	if (call_sdp_pass(call, CALL_TO_IMS, true, sip, &sdp, &why)) {
+		wic_strans_reply(st, 488, why, TAG_END());
+		return;
+	}
+	call->pend.wst = st;
+	w8_leg_reoffer(call->leg, sdp, m[0] == 'U');
+	call_log(call, "%s from the browser relayed", m);
+	free(sdp);
+}
+
 void call_dialog_wic_request(struct call *call, struct wic_strans *st,
 			     const sip_t *sip)
 {
@@ -31,9 +48,7 @@ void call_dialog_wic_request(struct call *call, struct wic_strans *st,
 		if (call->pend.wst || call->pend.wct || call->state != CALL_ANSWERED) {
 			wic_strans_reply(st, SIP_491_REQUEST_PENDING, TAG_END());
 		} else {
-			call->pend.wst = st;
-			w8_leg_reoffer(call->leg, body, m[0] == 'U');
-			call_log(call, "%s from the browser relayed", m);
+			relay_to_ims(call, st, m, sip);
 		}
 	} else if (!strcmp(m, "INFO")) {
 		w8_leg_info(call->leg, ct, body);
@@ -52,18 +67,20 @@ static void on_wic_reoffer_answer(void *arg, struct wic_ctrans *ctr,
 				  int status, msg_t *msg, sip_t *sip)
 {
 	struct call *call = arg;
-	char *sdp;
+	const char *why = NULL;
+	char *sdp = NULL;
 
 	(void)ctr;
 	(void)msg;
 	if (status < 200)
 		return;
 	call->pend.wct = NULL;
-	sdp = call_payload(sip);
 	if (status < 300 && sip && sip->sip_cseq->cs_method == sip_method_invite)
 		wic_dialog_ack(call->wd, sip->sip_cseq->cs_seq, NULL);
+	if (status < 300 && call_sdp_pass(call, CALL_TO_IMS, false, sip, &sdp, &why))
+		status = 488;       /* an answer IMS cannot be given */
 	if (call->pend.w8_waiting)
-		w8_leg_respond(call->leg, status, NULL, sdp, NULL);
+		w8_leg_respond(call->leg, status, status == 488 ? why : NULL, sdp, NULL);
 	call->pend.w8_waiting = false;
 	free(sdp);
 }
@@ -71,11 +88,14 @@ static void on_wic_reoffer_answer(void *arg, struct wic_ctrans *ctr,
 static void relay_to_wic(struct call *call, const char *method,
 			 const sip_t *sip)
 {
-	char *body = call_payload(sip), *ct = content_type(sip);
+	char *body = NULL, *ct = content_type(sip);
+	const char *why = NULL;
 	int err;
 
 	if (call->pend.wst || call->pend.wct) {
 		w8_leg_respond(call->leg, SIP_491_REQUEST_PENDING, NULL, NULL);
+	} else if (call_sdp_pass(call, CALL_TO_WIC, true, sip, &body, &why)) {
+		w8_leg_respond(call->leg, 488, why, NULL, NULL);
 	} else {
 		call->pend.w8_waiting = true;
 		err = wic_dialog_request(call->wd, method, ct ? ct : "application/sdp",
@@ -98,7 +118,7 @@ static void relay_to_wic(struct call *call, const char *method,
 bool call_dialog_w8_event(struct call *call, enum w8_event ev, int status,
 			  const char *phrase, const sip_t *sip)
 {
-	char *body, *ct;
+	char *body = NULL, *ct;
 
 	switch (ev) {
 	case W8_EV_BYE:
@@ -111,7 +131,12 @@ bool call_dialog_w8_event(struct call *call, enum w8_event ev, int status,
 		return true;
 	case W8_EV_REINVITE_DONE:
 		if (call->pend.wst) {
-			body = call_payload(sip);
+			const char *why = NULL;
+			if (status < 300 &&
+			    call_sdp_pass(call, CALL_TO_WIC, false, sip, &body, &why)) {
+				status = 488;    /* IMS answered what a browser cannot use */
+				phrase = why;
+			}
 			wic_strans_reply(call->pend.wst, status, phrase,
 					 SIPTAG_CONTACT_STR(CALL_CONTACT),
 					 TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),

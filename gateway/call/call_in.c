@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -49,10 +50,28 @@ static size_t in_lookup(struct call_core *cc, const struct w8_trunk *t,
 	return 0;
 }
 
-/* The caller as the browser will see it: asserted identity, else From. */
+/* True when the caller asked that its identity be withheld (RFC 3323/3325). */
+static bool in_private(const sip_t *sip)
+{
+	const sip_privacy_t *p = sip->sip_privacy;
+
+	for (size_t i = 0; p && p->priv_values && p->priv_values[i]; i++)
+		if (!strcasecmp(p->priv_values[i], "id") ||
+		    !strcasecmp(p->priv_values[i], "user") ||
+		    !strcasecmp(p->priv_values[i], "header"))
+			return true;
+	return false;
+}
+
+/*
+ * The caller as the browser will see it: the asserted identity, else From.
+ * With Privacy asked for, only From (which the caller made anonymous): the
+ * browser is outside the trust domain.
+ */
 static char *in_caller(su_home_t *home, const sip_t *sip)
 {
-	const sip_p_asserted_identity_t *pai = sip_p_asserted_identity(sip);
+	const sip_p_asserted_identity_t *pai = in_private(sip) ? NULL :
+		sip_p_asserted_identity(sip);
 	const url_t *url = pai ? pai->paid_url : sip->sip_from->a_url;
 	const char *display = pai ? pai->paid_display : sip->sip_from->a_display;
 	char *uri = url_as_string(home, url);
@@ -93,8 +112,15 @@ static void in_all_failed(struct call *call)
 
 static void in_win(struct call *call, struct call_branch *b, const sip_t *sip)
 {
-	char *sdp = call_payload(sip);
+	const char *why = NULL;
+	char *sdp = NULL;
 
+	if (call_sdp_pass(call, CALL_TO_IMS, false, sip, &sdp, &why)) {
+		/* The browser's answer cannot go to IMS: fail both sides. */
+		wic_dialog_request(b->wd, "BYE", NULL, NULL, NULL, NULL, NULL, NULL);
+		in_fail(call, 488, why, why);
+		return;
+	}
 	call->winner = b;
 	call->wd = b->wd;
 	call_index(call, b->wd);
@@ -137,7 +163,10 @@ static void in_branch_response(void *arg, struct wic_ctrans *ct, int status,
 	(void)msg;
 	if (status < 200) {
 		if (status > 100 && !call->winner && call->state != CALL_ENDED) {
-			sdp = call_payload(sip);
+			const char *why = NULL;
+			/* Early SDP that fails the checks is left out. */
+			if (call_sdp_pass(call, CALL_TO_IMS, false, sip, &sdp, &why))
+				sdp = NULL;
 			w8_leg_respond(call->leg, status, NULL, sdp, NULL);
 			free(sdp);
 			call->state = CALL_EARLY;
@@ -188,7 +217,8 @@ void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 	struct wic_target tg[CALL_MAX_BRANCHES];
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	struct call *call = call_new(cc, CALL_IN);
-	char *sdp = call_payload(sip), *caller = in_caller(home, sip);
+	char *sdp = NULL, *caller = in_caller(home, sip);
+	const char *why = NULL;
 	size_t n;
 
 	if (!call) {
@@ -197,7 +227,13 @@ void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 		goto out;
 	}
 	call->leg = leg;
+	call->trunk = w8_trunk_conf(t);
 	w8_leg_bind(leg, in_w8_event, call);
+	if (call_sdp_pass(call, CALL_TO_WIC, true, sip, &sdp, &why)) {
+		snprintf(call->aor, sizeof call->aor, "%s", called);
+		in_fail(call, 488, why, why);
+		goto out;
+	}
 	n = in_lookup(cc, t, called, tg, CALL_MAX_BRANCHES, call->aor,
 		      sizeof call->aor);
 	call_log(call, "inbound call for %s: %zu device(s)", called, n);

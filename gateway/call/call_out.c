@@ -14,12 +14,10 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 
-/* Answers the WIC's INVITE, with the IMS side's SDP when there is one. */
-static void reply_wic(struct call *call, int status, const char *phrase,
-		      const sip_t *sip)
+/* Answers the WIC's INVITE with @p sdp (may be NULL). */
+static void reply_wic_sdp(struct call *call, int status, const char *phrase,
+			  char *sdp)
 {
-	char *sdp = call_payload(sip);
-
 	wic_strans_reply(call->wst, status, phrase,
 			 SIPTAG_CONTACT_STR(CALL_CONTACT),
 			 TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
@@ -27,6 +25,34 @@ static void reply_wic(struct call *call, int status, const char *phrase,
 	free(sdp);
 	if (status >= 200)
 		call->wst = NULL;
+}
+
+/*
+ * Relays a response with IMS's answer to the browser. An answer a browser
+ * cannot use fails the call on both sides (488 to the browser, BYE with a
+ * Reason to IMS); in a provisional response it is only left out.
+ */
+static bool reply_wic(struct call *call, int status, const char *phrase,
+		      const sip_t *sip)
+{
+	const char *why = NULL;
+	char *sdp = NULL;
+	char reason[160];
+
+	if (!call_sdp_pass(call, CALL_TO_WIC, false, sip, &sdp, &why)) {
+		reply_wic_sdp(call, status, phrase, sdp);
+		return true;
+	}
+	if (status < 200) {
+		reply_wic_sdp(call, status, phrase, NULL);
+		return true;
+	}
+	reply_wic_sdp(call, 488, why, NULL);
+	snprintf(reason, sizeof reason, "SIP;cause=488;text=\"%s\"", why);
+	w8_leg_hangup(call->leg, reason);
+	call->w8_final_sent = true;
+	call_end(call, why);
+	return false;
 }
 
 /* The dialled target: the Request-URI's user part, or a tel: number. */
@@ -56,14 +82,18 @@ void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 		}
 		break;
 	case W8_EV_ANSWERED:
-		if (call->wst)
-			reply_wic(call, status, phrase, sip);
+		if (call->wst && !reply_wic(call, status, phrase, sip))
+			break;      /* the call failed on the answer */
 		call->state = CALL_ANSWERED;
 		call_log(call, "answered by IMS");
 		break;
 	case W8_EV_FAILED:
+		/* Retry-After (503, 486, 480...) tells the browser when to
+		 * try again; it names no IMS host, so it passes. */
 		if (call->wst)
 			wic_strans_reply(call->wst, call_status_map(status), phrase,
+					 TAG_IF(sip && sip->sip_retry_after,
+						SIPTAG_RETRY_AFTER(sip ? sip->sip_retry_after : NULL)),
 					 TAG_END());
 		call->wst = NULL;
 		snprintf(why, sizeof why, "IMS answered %d %s", status, phrase);
@@ -81,15 +111,24 @@ static int out_invite(struct call *call, struct wic_flow *flow,
 	const struct conf_tenant *tenant = wic_flow_tenant(flow);
 	struct w8_trunk *trunk = w8_trunk_get(call->cc->w8,
 					      tenant ? tenant->trunk : NULL);
-	char *sdp = call_payload(sip);
+	const char *why = NULL;
+	char *sdp = NULL;
+	int err;
+
+	call->trunk = trunk ? w8_trunk_conf(trunk) : NULL;
+	if (call_sdp_pass(call, CALL_TO_IMS, true, sip, &sdp, &why)) {
+		wic_strans_reply(call->wst, 488, why, TAG_END());
+		return EPROTO;
+	}
 	struct w8_call_params p = {
 		.target = target, .identity = call->aor,
 		.display = sip->sip_from->a_display,
-		.privacy = sip->sip_privacy ? sip->sip_privacy->priv_values[0] : NULL,
+		.privacy = sip->sip_privacy ? sip_header_as_string(call->home,
+				(sip_header_t const *)sip->sip_privacy) : NULL,
 		.sdp = sdp,
 	};
-	int err = trunk ? w8_leg_invite(trunk, &p, call_out_w8_event, call,
-					&call->leg) : ENETDOWN;
+	err = trunk ? w8_leg_invite(trunk, &p, call_out_w8_event, call,
+				    &call->leg) : ENETDOWN;
 
 	free(sdp);
 	if (err == ENETDOWN)

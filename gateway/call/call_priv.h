@@ -13,6 +13,9 @@
 #include <glib.h>
 #include <stdbool.h>
 
+struct conf_trunk;
+struct media_sdp;
+
 #define CALL_MAX_BRANCHES 8
 #define CALL_CONTACT "<sip:wtpf@wtpf.invalid;transport=ws;ob>"
 #define CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
@@ -42,6 +45,7 @@ struct call_pending {
 
 struct call {
 	unsigned long id;
+	su_home_t home[1];         /**< small strings living as long as the call */
 	struct call_core *cc;
 	enum call_dir dir;
 	enum call_state state;
@@ -59,6 +63,10 @@ struct call {
 	bool wic_gone;             /**< the WIC side ended its dialog itself */
 	struct call_pending pend;
 	char *key;                 /**< "call-id;local-tag" of the WIC dialog */
+	/* SDP */
+	const struct conf_trunk *trunk;  /**< SDP policy toward IMS */
+	struct media_sdp *offer;   /**< the offer awaiting its answer */
+	struct media_sdp *last_wic, *last_ims;  /**< last SDP from each side */
 };
 
 struct call_core {
@@ -86,6 +94,12 @@ void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 /* call_in.c: IMS -> WIC */
 void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 		   const char *called, const sip_t *sip);
+
+/* call_sdp.c: SDP crossing from one side to the other */
+enum call_side { CALL_TO_IMS = 0, CALL_TO_WIC };
+int call_sdp_pass(struct call *call, enum call_side to, bool offer,
+		  const sip_t *sip, char **out, const char **why);
+void call_sdp_free(struct call *call);
 
 /* call_dialog.c: in-dialog requests, both directions */
 void call_dialog_wic_request(struct call *call, struct wic_strans *st,

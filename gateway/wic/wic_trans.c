@@ -454,22 +454,44 @@ static gboolean strans_orphan(gpointer k, gpointer v, gpointer flow)
 	return st->status >= 200;  /* answered: only waited for an ACK */
 }
 
-static gboolean ctrans_lost(gpointer k, gpointer v, gpointer flow)
+/*
+ * Ends the client transactions @p pick chooses, reporting @p status to
+ * those still waiting. They are taken out of the table first: a handler
+ * may well start or cancel other transactions while it is told.
+ */
+static void ctrans_finish(struct wic_tl *tl, GHRFunc pick, void *arg,
+			  int status)
 {
-	struct wic_ctrans *ct = v;
+	GHashTableIter it;
+	gpointer k, v;
+	GList *done = NULL;
 
+	g_hash_table_iter_init(&it, tl->ctrans);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		if (pick(k, v, arg)) {
+			g_hash_table_iter_steal(&it);
+			done = g_list_prepend(done, v);
+		}
+	}
+	for (GList *l = done; l; l = l->next) {
+		struct wic_ctrans *ct = l->data;
+		if (ct->status < 200)
+			ctrans_report(ct, status, NULL);
+		ctrans_free(ct);
+	}
+	g_list_free(done);
+}
+
+static gboolean ctrans_on_flow(gpointer k, gpointer v, gpointer flow)
+{
 	(void)k;
-	if (ct->flow != flow)
-		return FALSE;
-	if (ct->status < 200)
-		ctrans_report(ct, 503, NULL);
-	return TRUE;
+	return ((struct wic_ctrans *)v)->flow == flow;
 }
 
 void wic_tl_flow_closed(struct wic_tl *tl, struct wic_flow *flow)
 {
 	g_hash_table_foreach_remove(tl->strans, strans_orphan, flow);
-	g_hash_table_foreach_remove(tl->ctrans, ctrans_lost, flow);
+	ctrans_finish(tl, ctrans_on_flow, flow, 503);
 }
 
 static gboolean strans_expired(gpointer k, gpointer v, gpointer now)
@@ -482,18 +504,12 @@ static gboolean strans_expired(gpointer k, gpointer v, gpointer now)
 
 static gboolean ctrans_expired(gpointer k, gpointer v, gpointer now)
 {
-	struct wic_ctrans *ct = v;
-
 	(void)k;
-	if (ct->expires > *(time_t *)now)
-		return FALSE;
-	if (ct->status < 200)
-		ctrans_report(ct, 408, NULL);
-	return TRUE;
+	return ((struct wic_ctrans *)v)->expires <= *(time_t *)now;
 }
 
 void wic_tl_tick(struct wic_tl *tl, time_t now)
 {
 	g_hash_table_foreach_remove(tl->strans, strans_expired, &now);
-	g_hash_table_foreach_remove(tl->ctrans, ctrans_expired, &now);
+	ctrans_finish(tl, ctrans_expired, &now, 408);
 }

@@ -1,15 +1,17 @@
 // Calls whose WebSocket flow is lost (DESIGN.md §2: "a dead flow removes its
 // bindings and ends its calls"), for outbound (§4 flow 3) and inbound (§4
 // flow 4) calls: the gateway must end the IMS side itself. Signalling only:
-// a raw ws client as the WIC, Kamailio (WITH_AUTH WITH_GIN) as the P-CSCF,
-// SIPp as the IMS users. Runs in a network namespace with only lo.
+// a raw ws client as the WIC, Kamailio (WITH_AUTH WITH_GIN WITH_RTPENGINE)
+// as the P-CSCF with rtpengine as the eIMS-AGW (it turns SIPp's plain RTP/AVP
+// into WebRTC toward the trunk and back, so that the gateway's SDP checks
+// pass), SIPp as the IMS users. Runs in a network namespace with only lo.
 'use strict';
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { sipp, registerImsUser, sleep } = require('./lib/peers');
 const { outDir, startStack, stopStack, DOMAIN } = require('./lib/env');
-const { RawWic, WEBRTC_OFFER } = require('./lib/wic');
+const { RawWic, webrtcAnswer } = require('./lib/wic');
 
 const ORIGIN = 'http://127.0.0.1';
 const ALICE = '+4930123400001';
@@ -25,7 +27,9 @@ function uac(scenario, args = []) {
 
 describe('calls whose browser flow is lost', { timeout: 90000 }, () => {
   before(async () => {
-    s = await startStack(outDir('calls-flow'), { defines: ['WITH_AUTH', 'WITH_GIN'], origins: [ORIGIN] });
+    s = await startStack(outDir('calls-flow'), {
+      media: true, defines: ['WITH_AUTH', 'WITH_GIN', 'WITH_RTPENGINE'], origins: [ORIGIN],
+    });
   });
   after(async () => {
     if (!s) return;
@@ -95,7 +99,10 @@ describe('calls whose browser flow is lost', { timeout: 90000 }, () => {
     const caller = uac('uac_waitbye.xml');
     const inv = await wic.nextRequest('INVITE');
     wic.reply(inv, 180, 'Ringing');
-    wic.reply(inv, 200, 'OK', { sdp: WEBRTC_OFFER });
+    // The 200 only once the 180 is through: back to back, Kamailio's workers
+    // may swap them, and SIPp takes a 180 after the 200 for an error.
+    await caller.waitMsg((t) => /^SIP\/2\.0 180 /.test(t), 3000, '180');
+    wic.reply(inv, 200, 'OK', { sdp: webrtcAnswer(inv.body) });
     await wic.nextRequest('ACK', 5000);
     await caller.waitMsg((t) => /^SIP\/2\.0 200 /.test(t), 3000, '200');
     await wic.drop();

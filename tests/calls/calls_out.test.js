@@ -11,9 +11,31 @@ const {
   ALICE, startBed, stopBed, imsUas, assertNoWicLeak, assertMedia, header, body,
 } = require('./lib/bed');
 const { DOMAIN } = require('./lib/env');
+const { rawBody } = require('./lib/peers');
 
 const PAI = `<sip:${ALICE}@${DOMAIN}>`;
 let bed;
+let first;   // §4.3a's call: { sid, callId } (Call-ID on the IMS side)
+
+// An INVITE as Kamailio received it from the trunk (top Via: the trunk).
+const fromTrunk = (m) => m.dir === 'rcv' && /^INVITE /.test(m.text) &&
+  /^Via: SIP\/2\.0\/(UDP|TCP) 127\.0\.0\.1:5090;/m.test(m.text);
+
+// The INVITEs of dialog `callId` that Kamailio received from the trunk, in
+// order, retransmissions left out; waits until there are n (its sipdump is
+// written a little after the fact).
+const trunkInvites = (kam, callId, n) => kam.waitDump((ms) => {
+  const r = ms.filter((m) => fromTrunk(m) && header(m.text, 'Call-ID') === callId)
+    .filter((m, i, all) => all.findIndex((x) => header(x.text, 'CSeq') === header(m.text, 'CSeq')) === i);
+  return r.length >= n ? r : null;
+}, 2000, `${n} INVITE(s) of ${callId} from the trunk`);
+
+// The one a=group:BUNDLE line of a browser's SDP (with its line end).
+function bundleLine(sdp) {
+  const g = sdp.match(/^a=group:BUNDLE [^\r\n]*\r?\n/gm) || [];
+  assert.equal(g.length, 1, `the browser's SDP has one a=group:BUNDLE line:\n${sdp}`);
+  return g[0];
+}
 
 describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, () => {
   before(async () => { bed = await startBed('calls-out'); });
@@ -41,6 +63,7 @@ describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, ()
     await bed.gw.waitLog(/outbound call \S+ ended: the browser hung up/, 2000, mark);
 
     const inv = uas.received().find((m) => /^INVITE /.test(m.text)).text;
+    first = { sid, callId: header(inv, 'Call-ID') };
     assert.match(inv, new RegExp(`^INVITE sip:${num.replace('+', '\\+')}@127\\.0\\.0\\.1`),
       'Request-URI: the dialled number at the IMS home domain');
     assert.equal(header(inv, 'P-Asserted-Identity'), PAI, 'P-Asserted-Identity: the user\'s IMPU');
@@ -64,15 +87,20 @@ describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, ()
       'Allow: the methods the trunk serves, no more');
   });
 
-  // Known gap: media/ (SDP check and normalisation) is not wired into the
-  // call core yet, so the browser's BUNDLE group reaches IMS although the
-  // trunk has strip_bundle = true (the default). Reported, not worked around.
-  test('§4.3a\' SDP toward IMS has no a=group:BUNDLE (strip_bundle, TS 23.228 U.1.1)',
-    { todo: 'media/ SDP normalisation is not wired into the call core yet' }, () => {
-      const offers = bed.kam.messages().filter((m) => m.dir === 'rcv' && /^INVITE /.test(m.text) &&
-        /^Via: SIP\/2\.0\/(UDP|TCP) 127\.0\.0\.1:5090;/m.test(m.text));
-      assert.ok(offers.length > 0, 'an INVITE from the trunk');
-      for (const m of offers) assert.doesNotMatch(body(m.text), /^a=group:BUNDLE/m, 'BUNDLE stripped');
+  // strip_bundle (the trunk default): the browser's BUNDLE group goes, and
+  // only it; the sipdump shows what the trunk sent, before rtpengine
+  // rewrites the SDP toward SIPp.
+  test('§4.3a\' SDP toward IMS: no a=group:BUNDLE, the rest byte for byte the browser\'s offer (strip_bundle, TS 23.228 U.1.1)',
+    async () => {
+      assert.ok(first, '§4.3a placed the call');
+      const offer = (await T(bed.b, 'state', first.sid)).offer;
+      const group = bundleLine(offer);
+      const invs = await trunkInvites(bed.kam, first.callId, 1);
+      assert.equal(invs.length, 1, 'one INVITE of §4.3a\'s call from the trunk at the P-CSCF');
+      const sent = rawBody(invs[0].raw);
+      assert.doesNotMatch(sent, /^a=group:/m, `no grouping toward IMS:\n${sent}`);
+      assert.equal(sent, offer.replace(group, ''),
+        'the INVITE\'s body is the browser\'s offer without its a=group:BUNDLE line, byte for byte');
     });
 
   test('§4.3b BYE from IMS ends the browser\'s call', async () => {
@@ -107,6 +135,11 @@ describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, ()
     assert.equal(reinv.length, 2, `SIPp got the re-INVITE: ${uas.describe()}`);
     assert.match(body(reinv[1].text), /^a=sendonly$/m, 'hold reaches IMS as sendonly');
     assert.match(header(reinv[1].text, 'To'), /;tag=/, 'in-dialog');
+    // The re-offer as the trunk sent it: the browser's, BUNDLE group removed.
+    const atPcscf = await trunkInvites(bed.kam, header(reinv[1].text, 'Call-ID'), 2);
+    assert.match(body(atPcscf[1].text), /^a=sendonly\r?$/m, 'the second one is the hold re-INVITE');
+    assert.equal(rawBody(atPcscf[1].raw), h.offer.replace(bundleLine(h.offer), ''),
+      'the hold re-offer reaches IMS as the browser sent it, without a=group:BUNDLE');
 
     const u = await T(bed.b, 'unhold', sid);
     assert.equal(u.ok, true, `unhold: ${JSON.stringify(u)}`);
@@ -186,5 +219,75 @@ describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, ()
     assert.equal(f.cause, 'Busy');
     assert.equal(await uas.done(10000), 0, `SIPp got its ACK: ${uas.describe()}`);
     assertNoWicLeak(uas);
+  });
+});
+
+// The trunk's codec allow-list (`codecs` in its config): toward IMS, each
+// payload type of another encoding goes from the m= line with its rtpmap,
+// fmtp and rtcp-fb lines; every other byte stays the browser's. A gateway of
+// its own (the list is per trunk), after the one above has stopped.
+const ALLOWED = ['PCMU', 'telephone-event'];
+const STATIC_PT = { 0: 'PCMU', 3: 'GSM', 8: 'PCMA', 9: 'G722', 13: 'CN', 18: 'G729' };
+
+// The browser's offer with the allow-list applied by hand, as media.h
+// specifies it, and the payload types it keeps and drops.
+function allowListed(offer) {
+  const lines = offer.split(/(?<=\n)/);
+  const mi = lines.findIndex((l) => /^m=audio /.test(l));
+  const m = /^(m=audio \d+ \S+)((?: \d+)+)(\r?\n)$/.exec(lines[mi]);
+  assert.ok(m, `an audio m= line with payload types: ${lines[mi]}`);
+  const pts = m[2].trim().split(' ');
+  const name = (pt) => {
+    const r = lines.find((l) => l.startsWith(`a=rtpmap:${pt} `));
+    const n = r ? /^a=rtpmap:\d+ ([^/\s]+)/.exec(r)[1] : STATIC_PT[pt];
+    assert.ok(n, `the encoding of payload type ${pt}`);
+    return n;
+  };
+  const keep = pts.filter((pt) => ALLOWED.some((a) => a.toLowerCase() === name(pt).toLowerCase()));
+  const drop = pts.filter((pt) => !keep.includes(pt));
+  const out = lines.map((l, i) => {
+    if (i === mi) return `${m[1]} ${keep.join(' ')}${m[3]}`;
+    if (i < mi) return /^a=group:BUNDLE /.test(l) ? '' : l;
+    const a = /^a=(rtpmap|fmtp|rtcp-fb):(\d+) /.exec(l);
+    return a && drop.includes(a[2]) ? '' : l;
+  }).join('');
+  return { out, keep, drop, names: Object.fromEntries(pts.map((pt) => [pt, name(pt)])) };
+}
+
+describe('§4.3k outbound call through a trunk with a codec allow-list', { timeout: 60000 }, () => {
+  let cb;
+  before(async () => { cb = await startBed('calls-out-codecs', { trunk: { codecs: ALLOWED } }); });
+  after(async () => {
+    if (!cb) return;
+    const r = await stopBed(cb);
+    assert.deepEqual(r, { code: 0, signal: null }, 'wtpfd exits 0');
+  });
+
+  test('§4.3k codecs = ["PCMU", "telephone-event"]: IMS is offered only those; the call runs on PCMU', async () => {
+    const num = '+4940555000207';
+    const uas = await imsUas(cb, { user: num, scenario: 'uas_answer.xml', args: ['-rtp_echo'] });
+    const sid = await T(cb.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
+    const st = await waitEvent(cb.b, sid, 'confirmed');
+    const m = await T(cb.b, 'media', sid);
+    assertMedia(m, 'call on the allowed codec');
+    assert.deepEqual(m.codecs, ['audio/PCMU'], `RTP both ways on PCMU: ${JSON.stringify(m)}`);
+    await T(cb.b, 'terminate', sid);
+    await waitEvent(cb.b, sid, 'ended');
+    assert.equal(await uas.done(10000), 0, uas.describe());
+
+    const exp = allowListed(st.offer);
+    const names = Object.values(exp.names).map((n) => n.toLowerCase());
+    assert.ok(names.includes('opus') && names.includes('pcma'),
+      `the browser offered more than the list (opus, PCMA...): ${JSON.stringify(exp.names)}`);
+    assert.ok(exp.keep.length >= 2 && exp.drop.length >= 3, JSON.stringify(exp));
+    const inv = uas.received().find((x) => /^INVITE /.test(x.text)).text;
+    const [atPcscf] = await trunkInvites(cb.kam, header(inv, 'Call-ID'), 1);
+    const sent = rawBody(atPcscf.raw);
+    assert.match(sent, new RegExp(`^m=audio \\d+ UDP/TLS/RTP/SAVPF ${exp.keep.join(' ')}\\r\\n`, 'm'),
+      `the m= line keeps ${exp.keep} (PCMU, telephone-event) in the browser's order:\n${sent}`);
+    for (const pt of exp.drop)
+      assert.doesNotMatch(sent, new RegExp(`^a=(rtpmap|fmtp|rtcp-fb):${pt} `, 'm'), `nothing left of ${pt} ${exp.names[pt]}`);
+    assert.equal(sent, exp.out,
+      'the offer toward IMS is the browser\'s minus BUNDLE and the payload types of other encodings, byte for byte');
   });
 });

@@ -3,13 +3,16 @@
 // P-CSCF; and the static-mode trunk (OPTIONS keepalive, requests only from
 // the configured P-CSCFs). Real Kamailio (the P-CSCF stand-in, its sipdump
 // shows every message as Kamailio saw it) and SIPp; a raw ws client as the
-// WIC. Runs in a network namespace with only lo (see CMakeLists.txt).
+// WIC. Where calls pass, Kamailio runs WITH_RTPENGINE with rtpengine as the
+// eIMS-AGW: SIPp's plain RTP/AVP becomes WebRTC toward the trunk and back, as
+// the gateway requires. Runs in a network namespace with only lo (see
+// CMakeLists.txt).
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 
-const { Kamailio, sipp, registerImsUser, header, headers, sleep } = require('./lib/peers');
+const { Kamailio, startRtpengine, sipp, registerImsUser, header, headers, sleep } = require('./lib/peers');
 const { outDir, startStack, stopStack, startWtpf, DOMAIN, TRUNK_PORT } = require('./lib/env');
 const { RawWic } = require('./lib/wic');
 
@@ -96,7 +99,7 @@ test('§4.2b static mode: OPTIONS keepalive reaches the P-CSCF; INVITEs only fro
   { timeout: 60000 }, async () => {
     const dir = outDir('trunk-static');
     const s = await startStack(dir, {
-      defines: ['WITH_STATIC'],
+      media: true, defines: ['WITH_STATIC', 'WITH_RTPENGINE'],
       trunk: { mode: 'static', impu: '', impi: '', password: '', options_interval: 1 },
     });
     try {
@@ -121,7 +124,8 @@ test('§4.2b static mode: OPTIONS keepalive reaches the P-CSCF; INVITEs only fro
       await s.gw.waitLog(/INVITE from a host that is not a configured P-CSCF: 403/, 1000);
 
       // The same INVITE through the P-CSCF passes the source check (and,
-      // with nobody registered for the number, gets 480 from the gateway).
+      // its SDP made WebRTC by rtpengine, with nobody registered for the
+      // number, gets 480 from the gateway).
       const via = sipp({ name: 'via-pcscf', dir, scenario: 'uac_reject.xml', port: 5098, mp: 6992,
         service: '+4930123400001', remote: '127.0.0.1:5070', args: ['-timeout', '10s'] });
       assert.equal(await via.done(15000), 0, via.describe());
@@ -139,10 +143,13 @@ test('§4.2b static mode: OPTIONS keepalive reaches the P-CSCF; INVITEs only fro
 async function failover(how) {
   const dir = outDir(`trunk-failover-${how}`);
   const OPTIONS_INTERVAL = 1, FAILOVER_TIME = 2;
-  const k1 = await new Kamailio({ dir: path.join(dir, 'kamailio1'), port: 5070, defines: ['WITH_AUTH', 'WITH_GIN'] }).start();
-  const k2 = await new Kamailio({ dir: path.join(dir, 'kamailio2'), port: 5071, defines: ['WITH_AUTH', 'WITH_GIN'] }).start();
-  let gw, wic, uas;
+  // One rtpengine (the eIMS-AGW) behind both P-CSCFs.
+  const rtp = await startRtpengine(path.join(dir, 'rtpengine'));
+  const defines = ['WITH_AUTH', 'WITH_GIN', 'WITH_RTPENGINE'];
+  let k1, k2, gw, wic, uas;
   try {
+    k1 = await new Kamailio({ dir: path.join(dir, 'kamailio1'), port: 5070, defines }).start();
+    k2 = await new Kamailio({ dir: path.join(dir, 'kamailio2'), port: 5071, defines }).start();
     gw = await startWtpf(dir, {
       origins: [ORIGIN],
       trunk: { pcscf: [k1.uri, k2.uri], options_interval: OPTIONS_INTERVAL, failover_time: FAILOVER_TIME },
@@ -184,8 +191,9 @@ async function failover(how) {
     if (wic) await wic.close();
     if (uas) await uas.stop();
     if (gw) { await gw.stop().catch(() => gw.kill()); gw.saveLog(); }
-    await k1.stop();
-    await k2.stop();
+    if (k1) await k1.stop();
+    if (k2) await k2.stop();
+    await rtp.stop();
   }
 }
 

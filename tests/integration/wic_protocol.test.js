@@ -345,7 +345,10 @@ describe('CANCEL of a pending INVITE', { timeout: 30000 }, () => {
     c.send(request({ method: 'INVITE', uri: target, from: ALICE, fromTag, callId, cseq: 1, branch: b,
       headers: { Contact: '<sip:alice@x.invalid;transport=ws>', 'Content-Type': 'application/sdp' },
       body: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n' +
-            'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n' }));
+            'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n' +
+            'a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n' +
+            'a=fingerprint:sha-256 ' + Array(32).fill('AB').join(':') + '\r\n' +
+            'a=setup:actpass\r\na=rtcp-mux\r\n' }));
     assert.equal((await c.next((m) => m.get('via').includes(b))).status, 100);
     const t0 = Date.now();
     while (!seen.some((l) => l.startsWith('INVITE ')) && Date.now() - t0 < 5000)

@@ -13,12 +13,13 @@ const { registerImsUser, sipp, header, headers, body } = require('./peers');
 // The WIC user of the tests and the numbers of IMS users.
 const ALICE = '+4930123400001';
 
-async function startBed(name) {
+// o.trunk: options of the gateway's trunk (e.g. { codecs: [...] }).
+async function startBed(name, o = {}) {
   const dir = outDir(name);
   const web = await browser.reserveOrigin();
   const bed = { dir, imsPort: 5080, mp: 6100 };
   bed.stack = await startStack(dir, {
-    media: true, defines: ['WITH_AUTH', 'WITH_GIN', 'WITH_RTPENGINE'], origins: [web.origin],
+    media: true, defines: ['WITH_AUTH', 'WITH_GIN', 'WITH_RTPENGINE'], origins: [web.origin], trunk: o.trunk,
   });
   bed.gw = bed.stack.gw;
   bed.kam = bed.stack.kam;

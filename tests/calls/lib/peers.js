@@ -105,7 +105,8 @@ async function sipPing(port, timeoutMs = 8000) {
 
 // ---- sipdump: what Kamailio received and sent -------------------------
 
-// One message of a sipdump text file.
+// The messages of a sipdump text file: { tag/dir, srcport..., text (its
+// final line end dropped), raw (every byte as Kamailio logged it) }.
 function parseSipdump(text) {
   const out = [];
   for (const chunk of text.split(/^====================\s*$/m)) {
@@ -119,7 +120,7 @@ function parseSipdump(text) {
     let body = chunk.slice(i + 20).replace(/^\r?\n/, '');
     const end = body.indexOf('||||||||||||||||||||');
     if (end >= 0) body = body.slice(0, end);
-    out.push({ ...meta, dir: meta.tag, text: body.replace(/\r?\n$/, '') });
+    out.push({ ...meta, dir: meta.tag, text: body.replace(/\r?\n$/, ''), raw: body });
   }
   return out;
 }
@@ -395,7 +396,18 @@ function body(text) {
   return i < 0 ? '' : text.slice(i).trim();
 }
 
+// The exact body of a raw message: the Content-Length bytes after the
+// blank line (throws when fewer are there).
+function rawBody(raw) {
+  const i = raw.indexOf('\r\n\r\n');
+  if (i < 0) throw new Error(`no end of headers in:\n${raw}`);
+  const len = Number(header(raw, 'Content-Length') || header(raw, 'l'));
+  const b = Buffer.from(raw.slice(i + 4), 'utf8');
+  if (!(len >= 0) || b.length < len) throw new Error(`body shorter than Content-Length ${len}:\n${raw}`);
+  return b.subarray(0, len).toString('utf8');
+}
+
 module.exports = {
   Proc, Kamailio, startRtpengine, Sipp, sipp, registerImsUser, parseSippTrace, parseSipdump,
-  headers, header, body, sleep, sipPing, PEERS, SCEN,
+  headers, header, body, rawBody, sleep, sipPing, PEERS, SCEN,
 };

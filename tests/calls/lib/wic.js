@@ -15,6 +15,22 @@ const WEBRTC_OFFER = [
   'a=setup:actpass', 'a=mid:0', 'a=sendrecv', 'a=rtcp-mux', 'a=rtpmap:111 opus/48000/2',
   'a=rtpmap:0 PCMU/8000', 'a=rtpmap:126 telephone-event/8000', ''].join('\r\n');
 
+// The answer to a WebRTC offer of one audio m-section with PCMU
+// (a=setup:active, as a browser answers an actpass offer; signalling only),
+// with the offer's a=mid when it has one; no BUNDLE group (the IMS side's
+// offers have none, and an answer may not add one).
+function webrtcAnswer(offer = '') {
+  const mid = /^a=mid:(\S+)/m.exec(offer);
+  return [
+    'v=0', 'o=- 2890844526 2 IN IP4 127.0.0.1', 's=-', 't=0 0',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 0', 'c=IN IP4 127.0.0.1',
+    'a=rtcp:9 IN IP4 0.0.0.0', 'a=candidate:1 1 udp 2122260223 127.0.0.1 40002 typ host generation 0',
+    'a=ice-ufrag:an5W', 'a=ice-pwd:p2Wq8Hn4Zr0Tt6Yy1Uu3Ii5O',
+    'a=fingerprint:sha-256 0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9',
+    'a=setup:active', ...(mid ? [`a=mid:${mid[1]}`] : []), 'a=sendrecv', 'a=rtcp-mux',
+    'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+}
+
 class RawWic {
   constructor(gw, number) {
     this.gw = gw;
@@ -31,13 +47,14 @@ class RawWic {
     return r;
   }
 
-  // Sends an INVITE to `target` (sip:user@acme.test); resolves with the
-  // final response (provisional ones in .provisional) and the dialog.
-  async invite(target, timeoutMs = 10000) {
+  // Sends an INVITE to `target` (sip:user@acme.test) with `sdp` (the WebRTC
+  // offer above unless given); resolves with the final response
+  // (provisional ones in .provisional) and the dialog.
+  async invite(target, timeoutMs = 10000, sdp = WEBRTC_OFFER) {
     const d = { callId: rand(10), fromTag: rand(4), cseq: 1, target };
     const rsp = await this.c.transact({ method: 'INVITE', uri: target, from: this.aor, to: target,
       callId: d.callId, fromTag: d.fromTag, cseq: 1,
-      headers: { Contact: this.contact, 'Content-Type': 'application/sdp' }, body: WEBRTC_OFFER }, timeoutMs);
+      headers: { Contact: this.contact, 'Content-Type': 'application/sdp' }, body: sdp }, timeoutMs);
     d.response = rsp;
     if (rsp.status >= 200 && rsp.status < 300) {
       d.toTag = /;tag=([^;>\s]+)/.exec(rsp.get('to'))[1];
@@ -49,6 +66,14 @@ class RawWic {
   ack(d) {
     this.c.send(request({ method: 'ACK', uri: d.remote, from: this.aor, to: d.target,
       fromTag: d.fromTag, toTag: d.toTag, callId: d.callId, cseq: d.cseq, branch: branch() }));
+  }
+
+  // The ACK of a non-2xx final answer: same branch and Request-URI as the
+  // INVITE, the answer's To (RFC 3261 17.1.1.3).
+  ackFailure(d) {
+    this.c.send(request({ method: 'ACK', uri: d.target, from: this.aor, to: d.target,
+      fromTag: d.fromTag, callId: d.callId, cseq: d.cseq, branch: d.response.branch,
+      headers: { To: d.response.get('to') } }));
   }
 
   bye(d) {
@@ -83,4 +108,4 @@ class RawWic {
   close() { return this.c ? this.c.close() : Promise.resolve(); }
 }
 
-module.exports = { RawWic, WEBRTC_OFFER };
+module.exports = { RawWic, WEBRTC_OFFER, webrtcAnswer };
