@@ -86,10 +86,17 @@ int call_sdp_pass(struct call *call, enum call_side to, bool offer,
 	last = to == CALL_TO_IMS ? &call->last_wic : &call->last_ims;
 	media_sdp_free(*last);
 	*last = in;
-	media_sdp_free(call->offer);
-	call->offer = offer ? norm : NULL;
-	if (!offer)
+	if (offer) {
+		media_sdp_free(call->offer);
+		call->offer = norm;
+	} else {
+		/* An early answer (18x) leaves the offer for the final one. */
+		if (!sip->sip_status || sip->sip_status->st_status >= 200) {
+			media_sdp_free(call->offer);
+			call->offer = NULL;
+		}
 		media_sdp_free(norm);
+	}
 	return *out ? 0 : ENOMEM;
 }
 
