@@ -44,6 +44,10 @@ static const struct conf_opt tenant_opts[] = {
 	  .def_int = 0, .doc = "offer and accept SIP digest for users in the store" },
 	{ "trunk", CT_STR, OFF(struct conf_tenant, trunk), .def_str = "",
 	  .doc = "trunk its calls use; empty: the first trunk" },
+	{ "local_calls", CT_BOOL, OFF(struct conf_tenant, local_calls),
+	  .def_int = 0, .doc = "calls between the tenant's own registered users "
+			       "stay inside the gateway (default: through IMS, "
+			       "so the operator's services and charging apply)" },
 	{ "issuers", CT_LIST, OFF(struct conf_tenant, issuers), .sub = issuer_opts,
 	  .elem_size = sizeof(struct conf_issuer),
 	  .count_off = OFF(struct conf_tenant, issuer_count),

@@ -60,6 +60,7 @@ struct conf_tenant {
 	conf_strv_t origins;    /**< allowed WebSocket Origins (exact match) */
 	bool allow_digest;      /**< offer and accept SIP digest */
 	char *trunk;            /**< name of the trunk its calls use */
+	bool local_calls;       /**< calls between its own users stay inside */
 	struct conf_issuer *issuers;
 	size_t issuer_count;
 };

@@ -166,6 +166,7 @@ void w8_destroy(struct w8 *w8)
 {
 	if (!w8)
 		return;
+	w8_loop_stop(w8);
 	for (size_t i = 0; i < w8->trunk_count; i++) {
 		struct w8_trunk *t = &w8->trunks[i];
 		w8_probe_free(t);

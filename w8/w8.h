@@ -118,6 +118,17 @@ struct w8_call_params {
 int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 		  w8_leg_h *h, void *arg, struct w8_leg **legp);
 
+/**
+ * Connects a call to another user of the gateway without leaving it (a
+ * tenant's internal calls, when it keeps them local): the far end reaches
+ * the incoming handler as a new INVITE for @p called on trunk @p t, and
+ * what either end does arrives as events on the other. Same contract as
+ * w8_leg_invite() otherwise.
+ */
+int w8_leg_invite_local(struct w8_trunk *t, const struct w8_call_params *p,
+			const char *called, w8_leg_h *h, void *arg,
+			struct w8_leg **legp);
+
 /** Binds an incoming leg to its handler. */
 void w8_leg_bind(struct w8_leg *leg, w8_leg_h *h, void *arg);
 

@@ -17,22 +17,14 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tagarg.h>
 
-struct w8_leg {
-	struct w8_obj obj;
-	struct w8_trunk *trunk;
-	nua_handle_t *nh;
-	w8_leg_h *h;
-	void *arg;
-	char call_id[128];
-	char called[64];     /**< incoming: the number called, for our Contact */
-	bool incoming;
-	bool answered;       /**< a 2xx to the initial INVITE went or came */
-	bool terminated;
-	bool released;
-};
 
-static void leg_free(struct w8_leg *leg)
+void w8_leg_free(struct w8_leg *leg)
 {
+	if (leg->loop) {
+		w8_loop_forget(leg);
+		free(leg);
+		return;
+	}
 	if (leg->nh) {
 		nua_handle_bind(leg->nh, NULL);
 		nua_handle_destroy(leg->nh);
@@ -40,14 +32,14 @@ static void leg_free(struct w8_leg *leg)
 	free(leg);
 }
 
-static void leg_report(struct w8_leg *leg, enum w8_event ev, int status,
+void w8_leg_report(struct w8_leg *leg, enum w8_event ev, int status,
 		       const char *phrase, const sip_t *sip)
 {
 	if (leg->h && !leg->released)
 		leg->h(leg->arg, leg, ev, status, phrase, sip);
 }
 
-static struct w8_leg *leg_new(struct w8_trunk *t)
+struct w8_leg *w8_leg_new(struct w8_trunk *t)
 {
 	struct w8_leg *leg = calloc(1, sizeof *leg);
 
@@ -139,7 +131,7 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 	 * become header parameters of To. */
 	to = su_sprintf(home, "<%s>", ruri);
 	ident = su_sprintf(home, "%s: <%s>", idh, p->identity);
-	leg = leg_new(t);
+	leg = w8_leg_new(t);
 	if (leg)
 		leg->nh = nua_handle(t->nua, (nua_hmagic_t *)&leg->obj,
 				     SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
@@ -178,6 +170,8 @@ int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
 	bool dialog = leg->incoming && !leg->answered && status > 100 &&
 		      status < 300;
 
+	if (leg->loop)
+		return w8_loop_respond(leg, status, phrase, sdp);
 	if (leg->terminated)
 		return EPIPE;
 	if (leg->incoming && status >= 200 && status < 300)
@@ -194,6 +188,8 @@ int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
 
 int w8_leg_reoffer(struct w8_leg *leg, const char *sdp, bool update)
 {
+	if (leg->loop)
+		return w8_loop_reoffer(leg, sdp, update);
 	if (leg->terminated)
 		return EPIPE;
 	if (update)
@@ -207,6 +203,8 @@ int w8_leg_reoffer(struct w8_leg *leg, const char *sdp, bool update)
 
 int w8_leg_info(struct w8_leg *leg, const char *content_type, const char *body)
 {
+	if (leg->loop)
+		return w8_loop_info(leg, content_type, body);
 	if (leg->terminated)
 		return EPIPE;
 	nua_info(leg->nh, TAG_IF(content_type, SIPTAG_CONTENT_TYPE_STR(content_type)),
@@ -216,6 +214,8 @@ int w8_leg_info(struct w8_leg *leg, const char *content_type, const char *body)
 
 int w8_leg_hangup(struct w8_leg *leg, const char *reason)
 {
+	if (leg->loop)
+		return w8_loop_hangup(leg, reason);
 	if (leg->terminated)
 		return EALREADY;
 	if (leg->answered)
@@ -230,10 +230,14 @@ int w8_leg_hangup(struct w8_leg *leg, const char *reason)
 
 void w8_leg_release(struct w8_leg *leg)
 {
+	if (leg->loop && !leg->terminated)
+		w8_loop_hangup(leg, NULL);   /* the far end hears of it */
+	if (leg->loop)
+		leg->terminated = true;
 	leg->released = true;
 	leg->h = NULL;
 	if (leg->terminated)
-		leg_free(leg);
+		w8_leg_free(leg);
 }
 
 const char *w8_leg_call_id(const struct w8_leg *leg)
@@ -254,16 +258,16 @@ static void leg_on_invite_response(struct w8_leg *leg, int status,
 {
 	leg_set_call_id(leg, sip);
 	if (leg->answered) {
-		leg_report(leg, W8_EV_REINVITE_DONE, status, phrase, sip);
+		w8_leg_report(leg, W8_EV_REINVITE_DONE, status, phrase, sip);
 	} else if (status < 200) {
-		leg_report(leg, W8_EV_PROGRESS, status, phrase, sip);
+		w8_leg_report(leg, W8_EV_PROGRESS, status, phrase, sip);
 	} else if (status < 300) {
 		leg->answered = true;
-		leg_report(leg, W8_EV_ANSWERED, status, phrase, sip);
+		w8_leg_report(leg, W8_EV_ANSWERED, status, phrase, sip);
 	} else {
 		if (!sip || !sip->sip_via || status == 408)
 			leg_blame_pcscf(leg, status);
-		leg_report(leg, W8_EV_FAILED, status, phrase, sip);
+		w8_leg_report(leg, W8_EV_FAILED, status, phrase, sip);
 	}
 }
 
@@ -272,9 +276,9 @@ static void leg_terminated(struct w8_leg *leg)
 	if (leg->terminated)
 		return;
 	leg->terminated = true;
-	leg_report(leg, W8_EV_TERMINATED, 0, NULL, NULL);
+	w8_leg_report(leg, W8_EV_TERMINATED, 0, NULL, NULL);
 	if (leg->released)
-		leg_free(leg);
+		w8_leg_free(leg);
 }
 
 void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
@@ -285,25 +289,25 @@ void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
 		leg_on_invite_response(leg, status, phrase, sip);
 		break;
 	case nua_r_update:
-		leg_report(leg, W8_EV_REINVITE_DONE, status, phrase, sip);
+		w8_leg_report(leg, W8_EV_REINVITE_DONE, status, phrase, sip);
 		break;
 	case nua_i_invite:
-		leg_report(leg, W8_EV_REINVITE, 0, NULL, sip);
+		w8_leg_report(leg, W8_EV_REINVITE, 0, NULL, sip);
 		break;
 	case nua_i_update:
-		leg_report(leg, W8_EV_UPDATE, 0, NULL, sip);
+		w8_leg_report(leg, W8_EV_UPDATE, 0, NULL, sip);
 		break;
 	case nua_i_info:
-		leg_report(leg, W8_EV_INFO, 0, NULL, sip);
+		w8_leg_report(leg, W8_EV_INFO, 0, NULL, sip);
 		break;
 	case nua_i_ack:
-		leg_report(leg, W8_EV_ACKED, 0, NULL, sip);
+		w8_leg_report(leg, W8_EV_ACKED, 0, NULL, sip);
 		break;
 	case nua_i_cancel:
-		leg_report(leg, W8_EV_CANCELLED, 0, NULL, sip);
+		w8_leg_report(leg, W8_EV_CANCELLED, 0, NULL, sip);
 		break;
 	case nua_i_bye:
-		leg_report(leg, W8_EV_BYE, 0, NULL, sip);
+		w8_leg_report(leg, W8_EV_BYE, 0, NULL, sip);
 		break;
 	case nua_i_terminated:
 		leg_terminated(leg);
@@ -343,7 +347,7 @@ void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip)
 		nua_handle_destroy(nh);
 		return;
 	}
-	leg = leg_new(t);
+	leg = w8_leg_new(t);
 	if (!leg) {
 		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		nua_handle_destroy(nh);

@@ -79,6 +79,8 @@ struct w8 {
 	size_t trunk_count;
 	w8_incoming_h *in_h;
 	void *in_arg;
+	void *loop_q;               /**< GQueue of local-call events (w8_loop.c) */
+	su_timer_t *loop_timer;
 };
 
 /* w8_pcscf.c */
@@ -106,9 +108,39 @@ void w8_probe_event(struct w8_probe *p, nua_event_t ev, int status,
 		    const char *phrase, const sip_t *sip);
 void w8_probe_free(struct w8_trunk *t);
 
+/** A call leg: a dialog with IMS (nua handle), or one end of a local call. */
+struct w8_leg {
+	struct w8_obj obj;
+	struct w8_trunk *trunk;
+	nua_handle_t *nh;
+	w8_leg_h *h;
+	void *arg;
+	char call_id[128];
+	char called[64];     /**< incoming: the number called, for our Contact */
+	bool incoming;
+	bool answered;       /**< a 2xx to the initial INVITE went or came */
+	bool terminated;
+	bool released;
+	bool loop;           /**< a local call: no nua handle, a peer leg */
+	struct w8_leg *peer; /**< loop: the other end, or NULL once it is gone */
+};
+
 /* w8_leg.c */
+struct w8_leg *w8_leg_new(struct w8_trunk *t);
+void w8_leg_free(struct w8_leg *leg);
+void w8_leg_report(struct w8_leg *leg, enum w8_event ev, int status,
+		   const char *phrase, const sip_t *sip);
 void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
 		  const char *phrase, const sip_t *sip);
 void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip);
+
+/* w8_loop.c: local calls, both ends inside the gateway */
+int w8_loop_respond(struct w8_leg *leg, int status, const char *phrase,
+		    const char *sdp);
+int w8_loop_reoffer(struct w8_leg *leg, const char *sdp, bool update);
+int w8_loop_info(struct w8_leg *leg, const char *ctype, const char *body);
+int w8_loop_hangup(struct w8_leg *leg, const char *reason);
+void w8_loop_forget(struct w8_leg *leg);
+void w8_loop_stop(struct w8 *w8);
 
 #endif

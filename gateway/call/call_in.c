@@ -22,7 +22,7 @@ static void in_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 			int status, const char *phrase, const sip_t *sip);
 
 /* The AORs a called number may be registered as, for tenants on @p t. */
-static size_t in_lookup(struct call_core *cc, const struct w8_trunk *t,
+size_t call_in_lookup(struct call_core *cc, const struct w8_trunk *t,
 			const char *called, struct wic_target *out, size_t max,
 			char *aor, size_t aor_size)
 {
@@ -234,7 +234,7 @@ void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 		in_fail(call, 488, why, why);
 		goto out;
 	}
-	n = in_lookup(cc, t, called, tg, CALL_MAX_BRANCHES, call->aor,
+	n = call_in_lookup(cc, t, called, tg, CALL_MAX_BRANCHES, call->aor,
 		      sizeof call->aor);
 	call_log(call, "inbound call for %s: %zu device(s)", called, n);
 	if (!n) {

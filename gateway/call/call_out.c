@@ -104,6 +104,16 @@ void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 	}
 }
 
+/* True when @p target is a user of this gateway with a registered device. */
+static bool out_is_local(struct call *call, const struct w8_trunk *trunk,
+			 const char *target)
+{
+	struct wic_target tg[1];
+	char aor[256];
+
+	return call_in_lookup(call->cc, trunk, target, tg, 1, aor, sizeof aor) > 0;
+}
+
 /* Starts the W8 leg; answers the WIC and returns an error when it cannot. */
 static int out_invite(struct call *call, struct wic_flow *flow,
 		      const sip_t *sip, const char *target)
@@ -127,8 +137,12 @@ static int out_invite(struct call *call, struct wic_flow *flow,
 				(sip_header_t const *)sip->sip_privacy) : NULL,
 		.sdp = sdp,
 	};
-	err = trunk ? w8_leg_invite(trunk, &p, call_out_w8_event, call,
-				    &call->leg) : ENETDOWN;
+	if (trunk && tenant && tenant->local_calls && out_is_local(call, trunk, target))
+		err = w8_leg_invite_local(trunk, &p, target, call_out_w8_event,
+					  call, &call->leg);
+	else
+		err = trunk ? w8_leg_invite(trunk, &p, call_out_w8_event, call,
+					    &call->leg) : ENETDOWN;
 
 	free(sdp);
 	if (err == ENETDOWN)

@@ -92,6 +92,9 @@ void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 		       int status, const char *phrase, const sip_t *sip);
 
 /* call_in.c: IMS -> WIC */
+size_t call_in_lookup(struct call_core *cc, const struct w8_trunk *t,
+		      const char *called, struct wic_target *out, size_t max,
+		      char *aor, size_t aor_size);
 void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 		   const char *called, const sip_t *sip);
 
