@@ -177,6 +177,40 @@ static void test_semantic_checks(void **state)
 		     "t.conf:3: tenants.[0].issuers.[0].keys: cannot read file");
 }
 
+#define TRUNK_BASE "trunks = ( { name = \"ims\"; pcscf = [ \"sip:127.0.0.1:5070\" ];\n" \
+	"  domain = \"ims.test\"; impu = \"sip:pbx@ims.test\"; impi = \"pbx\";\n"
+
+static void test_trunks(void **state)
+{
+	struct conf *conf = NULL;
+
+	(void)state;
+	assert_null(load_text(TRUNK_BASE " } );\n" MINIMAL_TENANT, &conf));
+	assert_int_equal(conf->trunk_count, 1);
+	assert_int_equal(conf->trunks[0].mode_id, CONF_TRUNK_REGISTRATION);
+	assert_int_equal(conf->trunks[0].register_expires, 600);
+	assert_true(conf->trunks[0].strip_bundle);
+	assert_true(conf->trunks[0].trusted);
+	assert_non_null(conf_trunk_find(conf, "ims"));
+	conf_free(conf);
+	expect_error(TRUNK_BASE "  mode = \"gin\"; } );\n" MINIMAL_TENANT,
+		     "t.conf:3: trunks.[0].mode: must be registration or static");
+	expect_error("trunks = ( { name = \"ims\"; pcscf = [ ];\n"
+		     "  domain = \"d\"; mode = \"static\"; } );\n" MINIMAL_TENANT,
+		     "trunks.[0].pcscf: must list at least one P-CSCF");
+	expect_error("trunks = ( { name = \"ims\"; pcscf = [ \"http://x\" ];\n"
+		     "  domain = \"d\"; mode = \"static\"; } );\n" MINIMAL_TENANT,
+		     "P-CSCFs must be sip: or sips: URIs");
+	expect_error("trunks = ( { name = \"ims\"; pcscf = [ \"sip:p\" ];\n"
+		     "  domain = \"d\"; } );\n" MINIMAL_TENANT,
+		     "registration mode needs impu and impi");
+	expect_error(TRUNK_BASE "  register_expires = 10; } );\n" MINIMAL_TENANT,
+		     "t.conf:3: trunks[0].register_expires: 10 is out of range [60, 86400]");
+	expect_error(TRUNK_BASE " } );\ntenants = ( { name = \"a\"; domain = \"d\";\n"
+		     " origins = [\"o\"]; allow_digest = true; trunk = \"nope\"; } );\n",
+		     "tenants.[0].trunk: no trunk of that name");
+}
+
 static void test_all_errors_reported(void **state)
 {
 	char *errs;
@@ -263,6 +297,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syntax_error_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_semantic_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_errors_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_example_documents_everything, setup, teardown),
 	};
