@@ -44,6 +44,9 @@ static const struct conf_opt tenant_opts[] = {
 	  .def_int = 0, .doc = "offer and accept SIP digest for users in the store" },
 	{ "trunk", CT_STR, OFF(struct conf_tenant, trunk), .def_str = "",
 	  .doc = "trunk its calls use; empty: the first trunk" },
+	{ "ranges", CT_STRV, OFF(struct conf_tenant, ranges),
+	  .doc = "numbers agreed with the operator: +E164 numbers, intervals "
+		 "(+4930123400000-+4930123409999), wildcards (tel:+3314529!.*!)" },
 	{ "local_calls", CT_BOOL, OFF(struct conf_tenant, local_calls),
 	  .def_int = 0, .doc = "calls between the tenant's own registered users "
 			       "stay inside the gateway (default: through IMS, "

@@ -61,6 +61,7 @@ struct conf_tenant {
 	bool allow_digest;      /**< offer and accept SIP digest */
 	char *trunk;            /**< name of the trunk its calls use */
 	bool local_calls;       /**< calls between its own users stay inside */
+	conf_strv_t ranges;     /**< its numbers: explicit, A-B intervals, !wildcards! */
 	struct conf_issuer *issuers;
 	size_t issuer_count;
 };

@@ -5,6 +5,7 @@
 #include "conf.h"
 #include "conf_priv.h"
 #include "util/log.h"
+#include "util/numrange.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -103,6 +104,18 @@ static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
 	if (!t->origins[0]) {
 		snprintf(path, sizeof path, "%s.origins", at);
 		err_at(cx, root, path, "must list at least one Origin");
+	}
+	if (t->ranges && t->ranges[0]) {
+		struct numrange *r = NULL;
+		const char *why = NULL;
+		size_t bad = 0;
+		if (numrange_parse(&r, (const char *const *)t->ranges, &why, &bad)) {
+			char msg[200];
+			snprintf(msg, sizeof msg, "'%.60s': %s", t->ranges[bad], why);
+			snprintf(path, sizeof path, "%s.ranges", at);
+			err_at(cx, root, path, msg);
+		}
+		numrange_free(r);
 	}
 	if (!t->issuer_count && !t->allow_digest)
 		err_at(cx, root, at, "no way to authenticate: "

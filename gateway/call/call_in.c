@@ -7,6 +7,7 @@
 #include "call_priv.h"
 #include "conf/conf.h"
 #include "util/log.h"
+#include "util/numrange.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +49,23 @@ size_t call_in_lookup(struct call_core *cc, const struct w8_trunk *t,
 		}
 	}
 	return 0;
+}
+
+/*
+ * True when @p called lies in the ranges of a tenant on @p t. A tenant
+ * with no ranges configured claims every number (so no 404 for it).
+ */
+static bool in_is_ours(struct call_core *cc, const struct w8_trunk *t,
+		       const char *called)
+{
+	for (size_t i = 0; i < cc->tenant_count; i++) {
+		const struct call_tenant *ct = &cc->tenants[i];
+		if (w8_trunk_get(cc->w8, ct->conf->trunk) != t)
+			continue;
+		if (!ct->ranges || numrange_contains(ct->ranges, called))
+			return true;
+	}
+	return false;
 }
 
 /* True when the caller asked that its identity be withheld (RFC 3323/3325). */
@@ -239,7 +257,11 @@ void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 	call_log(call, "inbound call for %s: %zu device(s)", called, n);
 	if (!n) {
 		snprintf(call->aor, sizeof call->aor, "%s", called);
-		in_fail(call, 480, "No Registered Device", "nobody registered");
+		if (in_is_ours(cc, t, called))
+			in_fail(call, 480, "No Registered Device", "nobody registered");
+		else
+			in_fail(call, 404, "Not A Number Of This Gateway",
+				"number outside every tenant's ranges");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)

@@ -34,12 +34,41 @@ async function bed(localCalls) {
   const tenants = defaultTenants();
   tenants[0].trunk = 'ims';
   tenants[0].local_calls = localCalls;
+  tenants[0].ranges = ['+4930123400000-+4930123409999'];
+  tenants[1].ranges = ['tel:+4970!1[0-9]{3}!'];   // the other tenant, same trunk
+  const trunkPort = await freePort();
   const gw = await startGateway({ tenants, extra: { trunks: [{
-    name: 'ims', mode: 'static', bind: `sip:127.0.0.1:${await freePort()}`,
+    name: 'ims', mode: 'static', bind: `sip:127.0.0.1:${trunkPort}`,
     pcscf: [`sip:127.0.0.1:${pcscf.address().port};transport=udp`], domain: 'ims.test',
     options_interval: 1, failover_time: 2,
   }] } });
-  return { gw, pcscf, seen };
+  return { gw, pcscf, seen, trunkPort };
+}
+
+// Sends an INVITE from the P-CSCF stand-in to the trunk and resolves with
+// the first final response.
+function imsInvite(b, port, number) {
+  const callId = rand(8);
+  const text = [`INVITE sip:${number}@127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${b.pcscf.address().port};branch=${branch()};rport`,
+    'Max-Forwards: 70', `From: <sip:+4940555000999@ims.test>;tag=${rand(4)}`,
+    `To: <sip:${number}@ims.test>`, `Call-ID: ${callId}`, 'CSeq: 1 INVITE',
+    `Contact: <sip:caller@127.0.0.1:${b.pcscf.address().port}>`, 'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(offer)}`, '', offer].join('\r\n');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no final answer for ${number}`)), 5000);
+    const on = (m) => {
+      const t = m.toString();
+      if (!t.startsWith('SIP/2.0 ') || !t.includes(callId)) return;
+      const status = Number(t.slice(8, 11));
+      if (status < 200) return;
+      clearTimeout(timer);
+      b.pcscf.off('message', on);
+      resolve({ status, line: t.split('\r\n')[0] });
+    };
+    b.pcscf.on('message', on);
+    b.pcscf.send(text, port, '127.0.0.1');
+  });
 }
 
 async function registered(gw, impu, name) {
@@ -101,6 +130,25 @@ describe('internal calls kept local (tenant local_calls = true)', { timeout: 300
     await b.gw.waitLog(/\(calls left: 0\)/, 3000);
     await alice.close();
     await bob.close();
+  });
+});
+
+describe('inbound numbers with no device (tenant ranges)', { timeout: 30000 }, () => {
+  let b;
+  before(async () => { b = await bed(false); });
+  after(async () => {
+    const r = await b.gw.stop();
+    b.pcscf.close();
+    assert.deepEqual(r, { code: 0, signal: null });
+    b.gw.cleanup();
+  });
+
+  test('§4.4i a number of the range with no binding gets 480, a number outside every range 404', async () => {
+    const inRange = await imsInvite(b, b.trunkPort, '+4930123405555');
+    assert.equal(inRange.status, 480, inRange.line);
+    const outside = await imsInvite(b, b.trunkPort, '+4940000000000');
+    assert.equal(outside.status, 404, outside.line);
+    await b.gw.waitLog(/number outside every tenant's ranges/, 2000);
   });
 });
 
