@@ -64,7 +64,8 @@ static const struct conf_opt trunk_opts[] = {
 	{ "mode", CT_STR, OFF(struct conf_trunk, mode), .def_str = "registration",
 	  .doc = "registration (one RFC 6140 REGISTER for the range) or static" },
 	{ "bind", CT_STR, OFF(struct conf_trunk, bind), .def_str = "sip:127.0.0.1:5090",
-	  .doc = "local SIP URI to listen on (UDP and TCP; sips: adds TLS)" },
+	  .doc = "local SIP URI to listen on: sip: for UDP and TCP, sips: for "
+		 "TLS (with tls_dir)" },
 	{ "pcscf", CT_STRV, OFF(struct conf_trunk, pcscf), .required = 1,
 	  .doc = "P-CSCFs in order of preference (SIP URIs; a domain alone is "
 		 "resolved with NAPTR/SRV)" },
@@ -96,6 +97,8 @@ static const struct conf_opt trunk_opts[] = {
 	  .doc = "dialled numbers as tel: URIs (else sip:NUMBER@domain;user=phone)" },
 	{ "tls_dir", CT_PATH, OFF(struct conf_trunk, tls_dir), .def_str = "",
 	  .doc = "folder with agent.pem and cafile.pem for SIP over TLS" },
+	{ "tls_verify", CT_BOOL, OFF(struct conf_trunk, tls_verify), .def_int = 1,
+	  .doc = "check the P-CSCF's TLS certificate against cafile.pem" },
 	{ "strip_bundle", CT_BOOL, OFF(struct conf_trunk, strip_bundle),
 	  .def_int = 1, .doc = "remove BUNDLE grouping from SDP toward IMS "
 				"(TS 23.228 U.1.1: IMS does not support it)" },

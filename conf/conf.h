@@ -46,6 +46,7 @@ struct conf_trunk {
 				     P-Preferred-Identity */
 	bool tel_uri;           /**< dialled numbers as tel: (else sip:...;user=phone) */
 	char *tls_dir;          /**< Sofia TLS folder (agent.pem, cafile.pem); empty: none */
+	bool tls_verify;        /**< refuse a P-CSCF certificate not from cafile.pem */
 	bool strip_bundle;      /**< remove a=group:BUNDLE from offers toward IMS */
 	conf_strv_t codecs;     /**< codec allow-list toward IMS; empty: all */
 	int max_sdp_size;       /**< largest SDP body accepted (bytes) */

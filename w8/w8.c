@@ -69,6 +69,11 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 		       const struct conf_trunk *c)
 {
 	bool tls = *c->tls_dir != '\0';
+	/* A sips: bind is itself the TLS listener (Sofia serves only TLS on
+	 * it), and the Contact names it. Only a sip: bind gets the extra TLS
+	 * listener, for TLS toward the P-CSCF: on a port of Sofia's choosing
+	 * that no Contact names. */
+	bool sips_bind = !strncmp(c->bind, "sips:", 5);
 	unsigned t1x64 = (unsigned)c->failover_time * 1000;
 
 	su_home_init(t->home);
@@ -80,8 +85,11 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 	}
 	t->nua = nua_create(w8->root, w8_nua_cb, (nua_magic_t *)t,
 			    NUTAG_URL(c->bind),
-			    TAG_IF(tls, NUTAG_SIPS_URL("sips:*:*")),
+			    TAG_IF(tls && !sips_bind, NUTAG_SIPS_URL("sips:*:*")),
 			    TAG_IF(tls, TPTAG_CERTIFICATE(c->tls_dir)),
+			    /* The P-CSCF's certificate must chain to cafile.pem. */
+			    TAG_IF(tls && c->tls_verify,
+				   TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT)),
 			    NTATAG_SIP_T1X64(t1x64),
 			    TAG_IF(*c->resolv_conf, SRESTAG_RESOLV_CONF(c->resolv_conf)),
 			    TAG_END());
@@ -101,11 +109,18 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 			* without SDP when it is the refresher, so no offer has
 			* to be made up. 100rel is not offered: browsers do not
 			* do PRACK, and a B2BUA relaying it needs both sides. */
-		       NUTAG_SUPPORTED("timer"), NUTAG_UPDATE_REFRESH(1),
+		       SIPTAG_SUPPORTED_STR("timer"), NUTAG_EARLY_MEDIA(0), NUTAG_UPDATE_REFRESH(1),
 		       NUTAG_REFRESH_WITHOUT_SDP(1), NUTAG_MIN_SE(90),
 		       SIPTAG_USER_AGENT_STR("wtpf/0.1"), TAG_END());
 	if (w8_pcscf_load(t))
 		return EINVAL;
+	for (size_t i = 0; !sips_bind && i < t->pcscf_count; i++)
+		if (!strcmp(w8_pcscf_transport(&t->pcscf[i]), "tls"))
+			log_warn("w8", 0, "trunk %s: P-CSCF %s is reached over TLS "
+				 "but bind '%s' is not sips: our Contact names "
+				 "%s;transport=tls, where no TLS listener is, so "
+				 "requests from IMS cannot reach us: bind a sips: URI",
+				 c->name, t->pcscf[i].uri, c->bind, t->local_host);
 	log_info("w8", 0, "trunk %s: %s mode, listening on %s, P-CSCF %s",
 		 c->name, c->mode, c->bind, t->pcscf[0].uri);
 	if (c->mode_id == CONF_TRUNK_REGISTRATION && w8_reg_start(t))

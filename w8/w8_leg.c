@@ -20,6 +20,9 @@
 
 void w8_leg_free(struct w8_leg *leg)
 {
+	if (leg->update)
+		msg_destroy(leg->update);
+	leg->update = NULL;
 	if (leg->loop) {
 		w8_loop_forget(leg);
 		free(leg);
@@ -93,6 +96,17 @@ static const char *identity_user(su_home_t *home, const char *identity)
 				      : u->url_user;
 }
 
+/*
+ * An UPDATE from IMS is the call core's to answer (the browser's answer to
+ * its offer goes back in the 200), not nua's: nua would answer it at once,
+ * without SDP. The answer then needs NUTAG_WITH (nua finds only an INVITE
+ * without it), hence leg->update.
+ */
+static void leg_own_updates(struct w8_leg *leg)
+{
+	nua_set_hparams(leg->nh, NUTAG_APPL_METHOD("UPDATE"), TAG_END());
+}
+
 /* Route toward the serving P-CSCF, then the Service-Route (RFC 3608). */
 static char *initial_route(su_home_t *home, const struct w8_trunk *t,
 			   const struct w8_pcscf *p)
@@ -132,15 +146,21 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 	to = su_sprintf(home, "<%s>", ruri);
 	ident = su_sprintf(home, "%s: <%s>", idh, p->identity);
 	leg = w8_leg_new(t);
+	/* NUTAG_RETRY_COUNT(0): nua restarts no request of the leg. Left to
+	 * itself it follows a 302/305 to the Contact IMS names (a new INVITE
+	 * the number plan never saw) and holds a 5xx with Retry-After under
+	 * 32 s to send the INVITE again then, the browser left waiting: the
+	 * call core answers those to the browser instead. */
 	if (leg)
 		leg->nh = nua_handle(t->nua, (nua_hmagic_t *)&leg->obj,
 				     SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
-				     TAG_END());
+				     NUTAG_RETRY_COUNT(0), TAG_END());
 	if (!leg || !leg->nh) {
 		free(leg);
 		su_home_deinit(home);
 		return ENOMEM;
 	}
+	leg_own_updates(leg);
 	leg->h = h;
 	leg->arg = arg;
 	/* Our Contact names the caller, not the range (no ;bnc): requests of
@@ -167,21 +187,27 @@ int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
 		   const char *sdp, const char *extra)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
-	bool dialog = leg->incoming && !leg->answered && status > 100 &&
-		      status < 300;
+	msg_t *update = leg->loop ? NULL : leg->update;
+	bool dialog = !update && leg->incoming && !leg->answered &&
+		      status > 100 && status < 300;
 
 	if (leg->loop)
 		return w8_loop_respond(leg, status, phrase, sdp);
 	if (leg->terminated)
 		return EPIPE;
-	if (leg->incoming && status >= 200 && status < 300)
+	if (!update && leg->incoming && status >= 200 && status < 300)
 		leg->answered = true;
+	if (update && status >= 200)
+		leg->update = NULL;
 	nua_respond(leg->nh, status, phrase,
+		    TAG_IF(update, NUTAG_WITH(update)),
 		    TAG_IF(dialog, SIPTAG_CONTACT_STR(w8_contact(home, leg->trunk,
 								 leg->called))),
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 		    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
 		    TAG_IF(extra, SIPTAG_HEADER_STR(extra)), TAG_END());
+	if (update && status >= 200)
+		msg_destroy(update);
 	su_home_deinit(home);
 	return 0;
 }
@@ -271,6 +297,27 @@ static void leg_on_invite_response(struct w8_leg *leg, int status,
 	}
 }
 
+/*
+ * An UPDATE from IMS, left to us (leg_own_updates): kept until the call
+ * core answers it with w8_leg_respond(). Answered here when nobody will:
+ * 491 while another UPDATE waits, 481 once the call core let go.
+ */
+static void leg_on_update(struct w8_leg *leg, const sip_t *sip)
+{
+	msg_t *req = nua_current_request(leg->trunk->nua);
+
+	if (!req)
+		return;
+	if (leg->update || leg->released || !leg->h) {
+		nua_respond(leg->nh, leg->update ? 491 : 481,
+			    leg->update ? "Request Pending" : "Call Does Not Exist",
+			    NUTAG_WITH(req), TAG_END());
+		return;
+	}
+	leg->update = msg_ref_create(req);
+	w8_leg_report(leg, W8_EV_UPDATE, 0, NULL, sip);
+}
+
 static void leg_terminated(struct w8_leg *leg)
 {
 	if (leg->terminated)
@@ -292,10 +339,17 @@ void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
 		w8_leg_report(leg, W8_EV_REINVITE_DONE, status, phrase, sip);
 		break;
 	case nua_i_invite:
+		if (leg->update) {
+			/* An offer crossing the UPDATE's (RFC 3311 5.2). */
+			nua_respond(leg->nh, SIP_491_REQUEST_PENDING,
+				    NUTAG_WITH(nua_current_request(leg->trunk->nua)),
+				    TAG_END());
+			break;
+		}
 		w8_leg_report(leg, W8_EV_REINVITE, 0, NULL, sip);
 		break;
 	case nua_i_update:
-		w8_leg_report(leg, W8_EV_UPDATE, 0, NULL, sip);
+		leg_on_update(leg, sip);
 		break;
 	case nua_i_info:
 		w8_leg_report(leg, W8_EV_INFO, 0, NULL, sip);
@@ -358,5 +412,6 @@ void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip)
 	snprintf(leg->called, sizeof leg->called, "%s", called);
 	leg_set_call_id(leg, sip);
 	nua_handle_bind(nh, (nua_hmagic_t *)&leg->obj);
+	leg_own_updates(leg);
 	t->w8->in_h(t->w8->in_arg, t, leg, called, sip);
 }

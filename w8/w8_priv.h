@@ -123,6 +123,8 @@ struct w8_leg {
 	bool released;
 	bool loop;           /**< a local call: no nua handle, a peer leg */
 	struct w8_leg *peer; /**< loop: the other end, or NULL once it is gone */
+	msg_t *update;       /**< an UPDATE from IMS awaiting our answer (a
+				  reference), or NULL */
 };
 
 /* w8_leg.c */

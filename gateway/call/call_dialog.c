@@ -147,6 +147,14 @@ bool call_dialog_w8_event(struct call *call, enum w8_event ev, int status,
 		return true;
 	case W8_EV_REINVITE:
 	case W8_EV_UPDATE:
+		if (ev == W8_EV_UPDATE && (call->state != CALL_ANSWERED || !call->wd)) {
+			/* Not relayed before the answer, and the leg waits
+			 * for an answer to it (RFC 3311 5.2: 500 and when to
+			 * try again). */
+			w8_leg_respond(call->leg, 500, "Not Before The Answer", NULL,
+				       "Retry-After: 1\r\n");
+			return true;
+		}
 		if (call->state != CALL_ANSWERED || !call->wd)
 			return false;
 		relay_to_wic(call, ev == W8_EV_REINVITE ? "INVITE" : "UPDATE", sip);

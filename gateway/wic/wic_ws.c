@@ -331,6 +331,10 @@ static int vhost_create(struct wic *wic, const struct lws_protocols *protos,
 	/* the wait for the HTTP upgrade request is the "ah idle" timeout */
 	info.timeout_secs_ah_idle = (unsigned)c->handshake_timeout;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	/* lws binds an IPv4 address only with IPv6 off for the vhost;
+	 * otherwise it listens on every address of the host. */
+	if (info.iface && strchr(info.iface, '.') && !strchr(info.iface, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	if (tls) {
 		/* without this option on the vhost too, lws 4.1 silently
 		 * serves the vhost without TLS */

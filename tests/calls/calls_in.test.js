@@ -12,6 +12,7 @@ const {
   ALICE, startBed, stopBed, registerWic, imsUac, assertNoWicLeak, assertMedia, header,
 } = require('./lib/bed');
 const { DOMAIN } = require('./lib/env');
+const { assertEndedClean } = require('./lib/gwlog');
 
 let bed;
 
@@ -47,7 +48,7 @@ describe('§4.4 inbound calls from IMS to the browser', { timeout: 150000 }, () 
     assert.equal(eventOf(st, 'ended').originator, 'local');
     assert.equal(await uac.done(10000), 0, `SIPp got 200, sent ACK, got BYE: ${uac.describe()}`);
     await bed.gw.waitLog(/inbound call for \+4930123400001: 1 device/, 100, mark);
-    await bed.gw.waitLog(/inbound call \S+ ended: the browser hung up/, 2000, mark);
+    await assertEndedClean(bed.gw, mark, 'the browser hung up');
     assertNoWicLeak(uac);
   });
 
@@ -63,7 +64,7 @@ describe('§4.4 inbound calls from IMS to the browser', { timeout: 150000 }, () 
     assert.equal(eventOf(st, 'ended').originator, 'remote');
     assert.equal(eventOf(st, 'ended').method, 'BYE');
     assert.equal(await uac.done(10000), 0, `SIPp's BYE got 200: ${uac.describe()}`);
-    await bed.gw.waitLog(/inbound call \S+ ended: IMS hung up/, 2000, mark);
+    await assertEndedClean(bed.gw, mark, 'IMS hung up');
     assertNoWicLeak(uac);
   });
 
@@ -82,18 +83,20 @@ describe('§4.4 inbound calls from IMS to the browser', { timeout: 150000 }, () 
     assert.equal(await uac.done(10000), 0, `SIPp got 180, 200 to its CANCEL, 487: ${uac.describe()}`);
     const got = uac.received().map((m) => `${m.text.split('\n')[0].slice(0, 11)} ${header(m.text, 'CSeq')}`);
     assert.ok(got.includes('SIP/2.0 200 1 CANCEL') && got.includes('SIP/2.0 487 1 INVITE'), `${got}`);
-    await bed.gw.waitLog(/inbound call \S+ ended: cancelled by the IMS caller/, 2000, mark);
+    await assertEndedClean(bed.gw, mark, 'cancelled by the IMS caller');
     assertNoWicLeak(uac);
   });
 
   test('§4.4d the browser rejects with 486: IMS gets 486', async () => {
     const last = await T(bed.b, 'last');
+    const mark = bed.gw.mark();
     const uac = imsUac(bed, { number: ALICE, scenario: 'uac_reject.xml' });
     const sid = await waitIncoming(bed.b, 'alice', last);
     await T(bed.b, 'terminate', sid, { status_code: 486, reason_phrase: 'Busy Here' });
     assert.equal(await uac.done(10000), 0, uac.describe());
     const finals = uac.received().map((m) => m.text.split('\n')[0]).filter((l) => /^SIP\/2\.0 [3-6]/.test(l));
     assert.deepEqual(finals.map((l) => l.slice(8, 11)), ['486'], `IMS saw 486: ${finals}`);
+    await assertEndedClean(bed.gw, mark, 'no device answered');
     assertNoWicLeak(uac);
   });
 
@@ -119,6 +122,7 @@ describe('§4.4 inbound calls from IMS to the browser', { timeout: 150000 }, () 
     const st = await waitEvent(bed.b, a, 'ended', 10000);
     assert.equal(eventOf(st, 'ended').originator, 'remote');
     assert.equal(await uac.done(10000), 0, uac.describe());
+    await assertEndedClean(bed.gw, mark, 'IMS hung up');
     assertNoWicLeak(uac);
     // IMS saw one answer only.
     const oks = uac.received().filter((m) => /^SIP\/2\.0 200 /.test(m.text) && /INVITE/.test(header(m.text, 'CSeq')));

@@ -12,6 +12,8 @@ const {
 } = require('./lib/bed');
 const { DOMAIN } = require('./lib/env');
 const { rawBody } = require('./lib/peers');
+const { outboundCallId, assertEndedClean, sdpLines } = require('./lib/gwlog');
+const { attr } = require('./lib/indialog');
 
 const PAI = `<sip:${ALICE}@${DOMAIN}>`;
 let bed;
@@ -29,6 +31,35 @@ const trunkInvites = (kam, callId, n) => kam.waitDump((ms) => {
     .filter((m, i, all) => all.findIndex((x) => header(x.text, 'CSeq') === header(m.text, 'CSeq')) === i);
   return r.length >= n ? r : null;
 }, 2000, `${n} INVITE(s) of ${callId} from the trunk`);
+
+// JsSIP's session.renegotiate(options) in the page (a re-INVITE with a new
+// offer): resolves when its 200 is applied, with the offer as sent and the
+// answer as received, or with the failure.
+function renegotiate(b, sid, options) {
+  return b.page.evaluate(([s, o]) => new Promise((resolve) => {
+    const { session, rec } = window.T.sessions[s];
+    const timer = setTimeout(() => resolve({ ok: false, cause: 'timeout' }), 10000);
+    const onEnd = (e) => { clearTimeout(timer); resolve({ ok: false, cause: e.cause }); };
+    session.once('ended', onEnd);
+    const sent = session.renegotiate(o, () => {
+      clearTimeout(timer);
+      session.removeListener('ended', onEnd);
+      resolve({ ok: true, offer: rec.last_local_offer, answer: rec.last_remote_answer });
+    });
+    if (!sent) { clearTimeout(timer); resolve({ ok: false, cause: 'renegotiate() refused' }); }
+  }), [sid, options]);
+}
+
+// The ICE/DTLS transport of session `sid` as getStats() reports it.
+function transportStats(b, sid) {
+  return b.page.evaluate(async (s) => {
+    const stats = await window.T.sessions[s].session.connection.getStats();
+    let t = null;
+    stats.forEach((x) => { if (x.type === 'transport') t = x; });
+    return t && { iceLocalUsernameFragment: t.iceLocalUsernameFragment, iceState: t.iceState,
+      dtlsState: t.dtlsState, selectedCandidatePairChanges: t.selectedCandidatePairChanges };
+  }, sid);
+}
 
 // The one a=group:BUNDLE line of a browser's SDP (with its line end).
 function bundleLine(sdp) {
@@ -60,7 +91,7 @@ describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, ()
     const end = await waitEvent(bed.b, sid, 'ended');
     assert.equal(eventOf(end, 'ended').originator, 'local');
     assert.equal(await uas.done(10000), 0, `SIPp saw INVITE, ACK, BYE: ${uas.describe()}`);
-    await bed.gw.waitLog(/outbound call \S+ ended: the browser hung up/, 2000, mark);
+    await assertEndedClean(bed.gw, mark, 'the browser hung up');
 
     const inv = uas.received().find((m) => /^INVITE /.test(m.text)).text;
     first = { sid, callId: header(inv, 'Call-ID') };
@@ -115,7 +146,7 @@ describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, ()
     assert.equal(ended.originator, 'remote');
     assert.equal(ended.method, 'BYE');
     assert.equal(await uas.done(10000), 0, `SIPp's BYE got 200: ${uas.describe()}`);
-    await bed.gw.waitLog(/outbound call \S+ ended: IMS hung up/, 2000, mark);
+    await assertEndedClean(bed.gw, mark, 'IMS hung up');
     assert.equal(header(uas.received()[0].text, 'P-Asserted-Identity'), PAI);
     assertNoWicLeak(uas);
   });
@@ -123,6 +154,7 @@ describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, ()
   test('§4.3c hold and resume: re-INVITEs reach IMS sendonly then sendrecv; the call continues', async () => {
     const num = '+4940555000203';
     const uas = await imsUas(bed, { user: num, scenario: 'uas_answer.xml', args: ['-rtp_echo'] });
+    const mark = bed.gw.mark();
     const sid = await T(bed.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
     await waitEvent(bed.b, sid, 'confirmed');
     assertMedia(await T(bed.b, 'media', sid, 800), 'before hold');
@@ -162,6 +194,7 @@ describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, ()
     await T(bed.b, 'terminate', sid);
     await waitEvent(bed.b, sid, 'ended');
     assert.equal(await uas.done(10000), 0, uas.describe());
+    await assertEndedClean(bed.gw, mark, 'the browser hung up');
     assertNoWicLeak(uas);
   });
 
@@ -190,6 +223,7 @@ describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, ()
     await T(bed.b, 'terminate', sid);
     await waitEvent(bed.b, sid, 'ended');
     assert.equal(await uas.done(10000), 0, uas.describe());
+    await assertEndedClean(bed.gw, mark, 'the browser hung up');
     assertNoWicLeak(uas);
   });
 
@@ -205,19 +239,75 @@ describe('§4.3 outbound calls from the browser to IMS', { timeout: 150000 }, ()
     assert.equal(eventOf(st, 'failed').cause, 'Canceled');
     assert.equal(await uas.done(10000), 0, `SIPp got CANCEL, answered 487, got the ACK: ${uas.describe()}`);
     assert.ok(uas.received().some((m) => /^CANCEL /.test(m.text)), 'CANCEL reached IMS');
-    await bed.gw.waitLog(/ended: cancelled by the caller/, 2000, mark);
+    await assertEndedClean(bed.gw, mark, 'cancelled by the caller');
     assertNoWicLeak(uas);
   });
 
   test('§4.3f busy: IMS answers 486, the browser sees 486', async () => {
     const num = '+4940555000205';
     const uas = await imsUas(bed, { user: num, scenario: 'uas_busy.xml' });
+    const mark = bed.gw.mark();
     const sid = await T(bed.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
     const st = await waitEvent(bed.b, sid, 'failed');
     const f = eventOf(st, 'failed');
     assert.equal(f.status, 486, `failed: ${JSON.stringify({ ...f, raw: undefined })}`);
     assert.equal(f.cause, 'Busy');
     assert.equal(await uas.done(10000), 0, `SIPp got its ACK: ${uas.describe()}`);
+    await assertEndedClean(bed.gw, mark, 'IMS answered 486 Busy Here');
+    assertNoWicLeak(uas);
+  });
+
+  // Chrome restarts ICE (new ice-ufrag/ice-pwd) but keeps its DTLS
+  // certificate, so the fingerprint stays; a new one is covered by the raw
+  // client's §4.3p in calls_flow.test.js.
+  test('§4.3o ICE restart from the browser (JsSIP renegotiate, iceRestart): the re-INVITE reaches IMS as sent, ' +
+    'its 200 comes back, media flows on', async () => {
+    const num = '+4940555000208';
+    const uas = await imsUas(bed, { user: num, scenario: 'uas_answer.xml', args: ['-rtp_echo'] });
+    const mark = bed.gw.mark();
+    const sid = await T(bed.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
+    const st = await waitEvent(bed.b, sid, 'confirmed');
+    const id = await outboundCallId(bed.gw, mark, num);
+    assertMedia(await T(bed.b, 'media', sid, 800), 'before the ICE restart');
+    const before = await T(bed.b, 'media', sid, 0);
+
+    const r = await renegotiate(bed.b, sid, { rtcOfferConstraints: { iceRestart: true } });
+    assert.equal(r.ok, true, `renegotiate: ${JSON.stringify(r)}`);
+    assert.notEqual(attr(r.offer, 'ice-ufrag'), attr(st.offer, 'ice-ufrag'), 'the re-offer has a new ice-ufrag');
+    assert.notEqual(attr(r.offer, 'ice-pwd'), attr(st.offer, 'ice-pwd'), 'the re-offer has a new ice-pwd');
+    assert.equal(attr(r.offer, 'fingerprint'), attr(st.offer, 'fingerprint'), 'Chrome keeps its certificate');
+    assert.match(r.answer, /UDP\/TLS\/RTP\/SAVPF/, `the 200 to the re-INVITE reached the browser with a WebRTC answer:\n${r.answer}`);
+
+    // The re-INVITE as the P-CSCF received it from the trunk: the browser's
+    // re-offer (new ICE credentials included) without its BUNDLE group.
+    const inv = uas.received().find((m) => /^INVITE /.test(m.text)).text;
+    const invs = await trunkInvites(bed.kam, header(inv, 'Call-ID'), 2);
+    assert.match(header(invs[1].text, 'To'), /;tag=/, 'in-dialog');
+    assert.equal(rawBody(invs[1].raw), r.offer.replace(bundleLine(r.offer), ''),
+      'the ICE-restart re-offer reaches IMS byte for byte, without a=group:BUNDLE');
+    await uas.waitMsg(() => uas.received().filter((m) => /^INVITE /.test(m.text)).length >= 2, 2000,
+      'the re-INVITE at SIPp');
+    const offers = sdpLines(bed.gw, mark, id);
+    assert.equal(offers.length, 2, `two offers toward IMS:\n${offers.join('\n')}`);
+    assert.match(offers[0], /ice-restart=no fp-changed=no$/, offers[0]);
+    assert.match(offers[1], /ice-restart=yes fp-changed=no$/, `the gateway saw the ICE restart: ${offers[1]}`);
+
+    // ICE and DTLS up again on the new credentials, RTP still both ways.
+    const afterRestart = await T(bed.b, 'media', sid, 1500);
+    assertMedia(afterRestart, 'after the ICE restart');
+    const ice = await transportStats(bed.b, sid);
+    assert.equal(ice.iceLocalUsernameFragment, attr(r.offer, 'ice-ufrag'),
+      `the ICE transport runs on the restarted credentials: ${JSON.stringify(ice)}`);
+    assert.equal(ice.iceState, 'connected', JSON.stringify(ice));
+    assert.ok(afterRestart.packetsReceived > before.packetsReceived &&
+      afterRestart.packetsSent > before.packetsSent,
+    `RTP still flows after the restart: ${JSON.stringify({ before, afterRestart })}`);
+    assert.equal((await T(bed.b, 'state', sid)).ended, false, 'the call continues');
+
+    await T(bed.b, 'terminate', sid);
+    await waitEvent(bed.b, sid, 'ended');
+    assert.equal(await uas.done(10000), 0, `SIPp answered both INVITEs and got the BYE: ${uas.describe()}`);
+    await assertEndedClean(bed.gw, mark, 'the browser hung up', { id });
     assertNoWicLeak(uas);
   });
 });
@@ -266,6 +356,7 @@ describe('§4.3k outbound call through a trunk with a codec allow-list', { timeo
   test('§4.3k codecs = ["PCMU", "telephone-event"]: IMS is offered only those; the call runs on PCMU', async () => {
     const num = '+4940555000207';
     const uas = await imsUas(cb, { user: num, scenario: 'uas_answer.xml', args: ['-rtp_echo'] });
+    const mark = cb.gw.mark();
     const sid = await T(cb.b, 'call', 'alice', `sip:${num}@${DOMAIN}`);
     const st = await waitEvent(cb.b, sid, 'confirmed');
     const m = await T(cb.b, 'media', sid);
@@ -274,6 +365,7 @@ describe('§4.3k outbound call through a trunk with a codec allow-list', { timeo
     await T(cb.b, 'terminate', sid);
     await waitEvent(cb.b, sid, 'ended');
     assert.equal(await uas.done(10000), 0, uas.describe());
+    await assertEndedClean(cb.gw, mark, 'the browser hung up');
 
     const exp = allowListed(st.offer);
     const names = Object.values(exp.names).map((n) => n.toLowerCase());

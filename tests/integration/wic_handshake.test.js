@@ -40,6 +40,13 @@ describe('WebSocket handshake', { timeout: 50000 }, () => {
     return line;
   }
 
+  test('the listener is bound to the configured address only (ws_address 127.0.0.1)', () => {
+    const port = new URL(gw.wsUrl).port;
+    const out = require('node:child_process').execFileSync('ss', ['-Hltn', `sport = :${port}`]).toString();
+    assert.match(out, new RegExp(`127\\.0\\.0\\.1:${port}\\b`), out);
+    assert.doesNotMatch(out, new RegExp(`(\\*|0\\.0\\.0\\.0|\\[::\\]):${port}\\b`), out);
+  });
+
   test('right Origin and subprotocol sip: open, sip selected, flow logged', async () => {
     const mark = gw.mark();
     const c = await connect(gw.wsUrl, { origin: ORIGIN });
