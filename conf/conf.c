@@ -97,6 +97,11 @@ static const struct conf_opt trunk_opts[] = {
 	  .doc = "dialled numbers as tel: URIs (else sip:NUMBER@domain;user=phone)" },
 	{ "tls_dir", CT_PATH, OFF(struct conf_trunk, tls_dir), .def_str = "",
 	  .doc = "folder with agent.pem and cafile.pem for SIP over TLS" },
+	{ "session_expires", CT_INT, OFF(struct conf_trunk, session_expires),
+	  .def_int = 0, .min = 0, .max = 86400,
+	  .doc = "session timer asked for on calls (RFC 4028), so that a dead "
+		 "dialog is noticed and both legs end; 0: only honour the far "
+		 "end's (the far end's interval is always honoured)" },
 	{ "tls_verify", CT_BOOL, OFF(struct conf_trunk, tls_verify), .def_int = 1,
 	  .doc = "check the P-CSCF's TLS certificate against cafile.pem" },
 	{ "strip_bundle", CT_BOOL, OFF(struct conf_trunk, strip_bundle),

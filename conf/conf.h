@@ -47,6 +47,7 @@ struct conf_trunk {
 	bool tel_uri;           /**< dialled numbers as tel: (else sip:...;user=phone) */
 	char *tls_dir;          /**< Sofia TLS folder (agent.pem, cafile.pem); empty: none */
 	bool tls_verify;        /**< refuse a P-CSCF certificate not from cafile.pem */
+	int session_expires;    /**< RFC 4028 interval asked for on calls; 0: none */
 	bool strip_bundle;      /**< remove a=group:BUNDLE from offers toward IMS */
 	conf_strv_t codecs;     /**< codec allow-list toward IMS; empty: all */
 	int max_sdp_size;       /**< largest SDP body accepted (bytes) */

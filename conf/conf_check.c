@@ -164,6 +164,10 @@ static void check_trunk(struct conf_ctx *cx, const config_setting_t *root,
 		snprintf(path, sizeof path, "%s.resolv_conf", at);
 		check_file(cx, root, path, t->resolv_conf);
 	}
+	if (t->session_expires && t->session_expires < 90) {
+		snprintf(path, sizeof path, "%s.session_expires", at);
+		err_at(cx, root, path, "must be 0 or at least 90 (RFC 4028 Min-SE)");
+	}
 	if (t->retry_min > t->retry_max) {
 		snprintf(path, sizeof path, "%s.retry_min", at);
 		err_at(cx, root, path, "greater than retry_max");

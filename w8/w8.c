@@ -107,9 +107,15 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 		       SIPTAG_ALLOW_STR(W8_ALLOW),
 		       /* RFC 4028 session timers: nua refreshes with an UPDATE
 			* without SDP when it is the refresher, so no offer has
-			* to be made up. 100rel is not offered: browsers do not
-			* do PRACK, and a B2BUA relaying it needs both sides. */
-		       SIPTAG_SUPPORTED_STR("timer"), NUTAG_EARLY_MEDIA(0), NUTAG_UPDATE_REFRESH(1),
+			* to be made up; a refresh that fails ends the call, so
+			* a dead IMS transport ends both legs. RFC 3262 100rel
+			* is done by nua on this side only (PRACKs sent and
+			* answered here): browsers do not PRACK, and reliable
+			* provisionals toward them are not needed. */
+		       SIPTAG_SUPPORTED_STR("timer, 100rel"), NUTAG_EARLY_MEDIA(1),
+		       TAG_IF(c->session_expires,
+			      NUTAG_SESSION_TIMER((unsigned)c->session_expires)),
+		       NUTAG_UPDATE_REFRESH(1),
 		       NUTAG_REFRESH_WITHOUT_SDP(1), NUTAG_MIN_SE(90),
 		       SIPTAG_USER_AGENT_STR("wtpf/0.1"), TAG_END());
 	if (w8_pcscf_load(t))

@@ -15,6 +15,7 @@
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_tagarg.h>
 
 
@@ -201,6 +202,10 @@ int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
 		leg->update = NULL;
 	nua_respond(leg->nh, status, phrase,
 		    TAG_IF(update, NUTAG_WITH(update)),
+		    /* IMS asked for reliable provisionals: nua sends them and
+		     * takes the PRACKs. */
+		    TAG_IF(leg->require_100rel && status > 100 && status < 200 &&
+			   !update, SIPTAG_REQUIRE_STR("100rel")),
 		    TAG_IF(dialog, SIPTAG_CONTACT_STR(w8_contact(home, leg->trunk,
 								 leg->called))),
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
@@ -410,6 +415,8 @@ void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip)
 	leg->nh = nh;
 	leg->incoming = true;
 	snprintf(leg->called, sizeof leg->called, "%s", called);
+	leg->require_100rel = sip->sip_require &&
+			      sip_has_feature(sip->sip_require, "100rel");
 	leg_set_call_id(leg, sip);
 	nua_handle_bind(nh, (nua_hmagic_t *)&leg->obj);
 	leg_own_updates(leg);

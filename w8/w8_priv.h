@@ -117,6 +117,7 @@ struct w8_leg {
 	void *arg;
 	char call_id[128];
 	char called[64];     /**< incoming: the number called, for our Contact */
+	bool require_100rel; /**< incoming: IMS required reliable provisionals */
 	bool incoming;
 	bool answered;       /**< a 2xx to the initial INVITE went or came */
 	bool terminated;
