@@ -45,6 +45,20 @@ async function bed(localCalls) {
   return { gw, pcscf, seen, trunkPort };
 }
 
+// Starts a test bed before the tests of a describe block and stops it
+// (checking wtpfd exits 0) after them; its fields are filled in before().
+function withBed(localCalls) {
+  const b = {};
+  before(async () => { Object.assign(b, await bed(localCalls)); });
+  after(async () => {
+    const r = await b.gw.stop();
+    b.pcscf.close();
+    assert.deepEqual(r, { code: 0, signal: null });
+    b.gw.cleanup();
+  });
+  return b;
+}
+
 // Sends an INVITE from the P-CSCF stand-in to the trunk and resolves with
 // the first final response.
 function imsInvite(b, port, number) {
@@ -89,14 +103,7 @@ function invite(c, from, to) {
 }
 
 describe('internal calls kept local (tenant local_calls = true)', { timeout: 30000 }, () => {
-  let b;
-  before(async () => { b = await bed(true); });
-  after(async () => {
-    const r = await b.gw.stop();
-    b.pcscf.close();
-    assert.deepEqual(r, { code: 0, signal: null });
-    b.gw.cleanup();
-  });
+  const b = withBed(true);
 
   test('§4.3l alice calls bob: bob rings and answers inside the gateway, nothing reaches IMS', async () => {
     const alice = await registered(b.gw, ALICE, 'alice');
@@ -134,14 +141,7 @@ describe('internal calls kept local (tenant local_calls = true)', { timeout: 300
 });
 
 describe('inbound numbers with no device (tenant ranges)', { timeout: 30000 }, () => {
-  let b;
-  before(async () => { b = await bed(false); });
-  after(async () => {
-    const r = await b.gw.stop();
-    b.pcscf.close();
-    assert.deepEqual(r, { code: 0, signal: null });
-    b.gw.cleanup();
-  });
+  const b = withBed(false);
 
   test('§4.4i a number of the range with no binding gets 480, a number outside every range 404', async () => {
     const inRange = await imsInvite(b, b.trunkPort, '+4930123405555');
@@ -153,14 +153,7 @@ describe('inbound numbers with no device (tenant ranges)', { timeout: 30000 }, (
 });
 
 describe('internal calls through IMS (the default)', { timeout: 30000 }, () => {
-  let b;
-  before(async () => { b = await bed(false); });
-  after(async () => {
-    const r = await b.gw.stop();
-    b.pcscf.close();
-    assert.deepEqual(r, { code: 0, signal: null });
-    b.gw.cleanup();
-  });
+  const b = withBed(false);
 
   test('§4.3m alice calls bob: the INVITE goes to the P-CSCF, bob does not ring from the gateway', async () => {
     const alice = await registered(b.gw, ALICE, 'alice');
