@@ -108,12 +108,15 @@ static void leg_own_updates(struct w8_leg *leg)
 	nua_set_hparams(leg->nh, NUTAG_APPL_METHOD("UPDATE"), TAG_END());
 }
 
-/* Route toward the serving P-CSCF, then the Service-Route (RFC 3608). */
+/* Route toward the serving P-CSCF. The Service-Route (RFC 3608) follows
+ * it without us: nua appends the trunk registration's stored Service-Route
+ * to every initial request (nua_client_request_sendmsg, whatever
+ * NUTAG_SERVICE_ROUTE_ENABLE says); adding t->reg.service_route here too
+ * sent it twice. */
 static char *initial_route(su_home_t *home, const struct w8_trunk *t,
 			   const struct w8_pcscf *p)
 {
-	if (t->reg.service_route)
-		return su_sprintf(home, "%s, %s", p->route, t->reg.service_route);
+	(void)t;
 	return su_strdup(home, p->route);
 }
 

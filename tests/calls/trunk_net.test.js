@@ -6,7 +6,11 @@
 //         INVITE, and IMS's BYE back to the trunk's sips: bind address;
 //   §4.3l session timers (RFC 4028): IMS makes the gateway the refresher;
 //   §4.3m failures from IMS toward the browser (503 + Retry-After, 486, 302);
-//   §4.3n INFO (DTMF) relayed both ways.
+//   §4.3n INFO (DTMF) relayed both ways;
+//   §4.3r RFC 3262 100rel toward IMS: IMS's reliable 183 is PRACKed by the
+//         trunk, and reaches the browser unreliable;
+//   §4.4j an inbound INVITE with Require: 100rel: the browser's 180 goes to
+//         IMS reliable (Require: 100rel, RSeq), and the trunk takes the PRACK.
 // After each call the gateway's last "ended:" line says no call is left.
 // Real peers only: dnsmasq, Kamailio (the P-CSCF stand-in, its sipdump shows
 // what it received and how), SIPp as the IMS users, a raw ws client as the
@@ -21,7 +25,7 @@ const path = require('node:path');
 const { Kamailio, sipp, registerImsUser, header, rawBody, sleep } = require('./lib/peers');
 const { outDir, startWtpf, stopStack, DOMAIN, TRUNK_PORT } = require('./lib/env');
 const { Dnsmasq, resolvConf, sofiaTlsDir, tcpListeners, Pass503Kamailio, TlsKamailio } = require('./lib/net');
-const { RawWic } = require('./lib/wic');
+const { RawWic, webrtcAnswer } = require('./lib/wic');
 
 const ORIGIN = 'http://127.0.0.1';
 const ALICE = '+4930123400001';
@@ -359,6 +363,82 @@ describe('calls on the trunk (one stack: Kamailio WITH_AUTH WITH_GIN passing 503
       const bye = await wic.bye(d);
       assert.equal(bye.status, 200, bye.startLine);
       assert.equal(await uas.done(10000), 0, uas.describe());
+      await noCallLeft(s.gw, mark);
+    });
+
+  test('§4.3r outbound with 100rel: IMS\'s reliable 183 is PRACKed by the trunk, the browser gets it unreliable',
+    async () => {
+      const num = '+4940555000631';
+      const uas = await imsUas(num, 'uas_100rel.xml');
+      const wic = await wicOf();
+      const mark = s.gw.mark();
+      const d = await wic.invite(`sip:${num}@${DOMAIN}`);
+      assert.equal(d.response.status, 200, `call answered: ${d.response.startLine}\n${uas.describe()}`);
+      wic.ack(d);
+      const inv = await uas.waitMsg((t) => /^INVITE /.test(t), 1000, 'INVITE');
+      assert.match(header(inv, 'Supported') || '', /\b100rel\b/, 'the trunk offers 100rel');
+      const invCseq = Number(/^(\d+) INVITE$/.exec(header(inv, 'CSeq'))[1]);
+
+      // The trunk PRACKed the reliable 183 (RFC 3262 §7.2: RAck = RSeq, the
+      // INVITE's CSeq number and method), in the call's dialog.
+      const prack = await uas.waitMsg((t) => /^PRACK /.test(t), 3000, 'PRACK');
+      assert.equal(header(prack, 'RAck'), `1 ${invCseq} INVITE`, 'RAck: 1 <INVITE CSeq> INVITE');
+      assert.equal(header(prack, 'Call-ID'), header(inv, 'Call-ID'), 'the PRACK is in the call\'s dialog');
+      assert.equal(uas.received().filter((m) => /^PRACK /.test(m.text)).length, 1, 'one PRACK');
+      await uas.waitMsg((t) => /^ACK /.test(t), 3000, 'ACK');
+
+      // The browser got the 183 with the early answer, unreliable: browsers
+      // do not PRACK.
+      const p183 = d.response.provisional.filter((m) => m.status === 183);
+      assert.equal(p183.length, 1, `one 183 to the browser: ${d.response.provisional.map((m) => m.startLine).join(' | ')}`);
+      assert.doesNotMatch(p183[0].get('require') || '', /100rel/i, 'no Require: 100rel toward the browser');
+      assert.equal(p183[0].get('rseq'), undefined, 'no RSeq toward the browser');
+      assert.match(p183[0].body || '', /^m=audio /m, 'the 183 carries the early answer');
+      assert.equal(wic.c.messages.filter((m) => m.method === 'PRACK').length, 0, 'no PRACK asked of the browser');
+
+      const bye = await wic.bye(d);
+      assert.equal(bye.status, 200, bye.startLine);
+      assert.equal(await uas.done(10000), 0, uas.describe());
+      await noCallLeft(s.gw, mark);
+    });
+
+  test('§4.4j inbound with Require: 100rel: the browser\'s 180 reaches IMS reliable, the trunk takes the PRACK',
+    async () => {
+      // Its own user (the other raw clients here are ALICE's: an inbound
+      // call would fork to each of them).
+      const BOB = '+4930123400002';
+      const wic = new RawWic(s.gw, BOB);
+      await wic.register(ORIGIN);
+      wics.push(wic);
+      port += 1; mp += 4;
+      const mark = s.gw.mark();
+      const uac = sipp({ name: `${port}-caller-uac_100rel`, dir: s.dir, scenario: 'uac_100rel.xml', port, mp,
+        service: BOB, remote: `127.0.0.1:${s.kam.port}`, args: ['-timeout', '20s', '-d', '1000'] });
+
+      const inv = await wic.nextRequest('INVITE', 8000);
+      assert.doesNotMatch(inv.get('require') || '', /100rel/i, 'the browser is not asked for 100rel');
+      wic.reply(inv, 180, 'Ringing');
+      // IMS got the 180 reliable, PRACKed it, and the trunk answered the PRACK.
+      const r180 = await uac.waitMsg((t) => /^SIP\/2\.0 180 /.test(t), 3000, '180');
+      assert.match(header(r180, 'Require') || '', /\b100rel\b/, 'the 180 toward IMS requires 100rel');
+      const rseq = header(r180, 'RSeq');
+      assert.match(rseq || '', /^\d+$/, `the 180 has an RSeq: ${rseq}`);
+      const prackOk = await uac.waitMsg((t) => /^SIP\/2\.0 200 /.test(t) && / PRACK$/.test(header(t, 'CSeq')),
+        3000, 'the 200 to the PRACK');
+      assert.equal(header(prackOk, 'Call-ID'), header(r180, 'Call-ID'));
+      const prack = await s.kam.waitDump((ms) => ms.find((m) => m.dir === 'snd' && isReq(m, 'PRACK') &&
+        m.dstport === String(TRUNK_PORT)), 2000, 'the PRACK toward the trunk');
+      assert.equal(header(prack.text, 'RAck'), `${rseq} 1 INVITE`);
+      assert.equal(wic.c.messages.filter((m) => m.method === 'PRACK').length, 0, 'the PRACK stays on the IMS side');
+
+      wic.reply(inv, 200, 'OK', { sdp: webrtcAnswer(inv.body) });
+      const ok = await uac.waitMsg((t) => /^SIP\/2\.0 200 /.test(t) && / INVITE$/.test(header(t, 'CSeq')),
+        3000, 'the 200 to the INVITE');
+      assert.match(ok, /^m=audio /m, 'with the answer');
+      await wic.nextRequest('ACK', 3000);
+      const bye = await wic.nextRequest('BYE', 5000);
+      wic.reply(bye, 200, 'OK');
+      assert.equal(await uac.done(10000), 0, `SIPp: 180, PRACK/200, 200, ACK, BYE/200: ${uac.describe()}`);
       await noCallLeft(s.gw, mark);
     });
 });
