@@ -5,11 +5,11 @@
 'use strict';
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const dgram = require('node:dgram');
 
 const { startGateway, freePort, defaultTenants, ORIGIN, DOMAIN } = require('./lib/gateway');
 const tok = require('./lib/tokens');
 const { connect, request, branch, rand } = require('./lib/sip');
+const { udpPcscf } = require('./lib/pcscf');
 
 const ALICE = `sip:+4930123400001@${DOMAIN}`;
 const BOB = `sip:+4930123400002@${DOMAIN}`;
@@ -21,16 +21,7 @@ const offer = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDL
 const answer = offer.replace('a=setup:actpass', 'a=setup:active').replace('a=group:BUNDLE 0\r\n', '');
 
 async function bed(localCalls) {
-  const seen = [];
-  const pcscf = dgram.createSocket('udp4');
-  pcscf.on('message', (m, rinfo) => {
-    const t = m.toString();
-    seen.push(t.split('\r\n')[0]);
-    if (!t.startsWith('OPTIONS ')) return;
-    const keep = t.split('\r\n').filter((l) => /^(Via|v|From|f|To|t|Call-ID|i|CSeq):/i.test(l));
-    pcscf.send(['SIP/2.0 200 OK', ...keep, 'Content-Length: 0', '', ''].join('\r\n'), rinfo.port, rinfo.address);
-  });
-  await new Promise((r) => pcscf.bind(0, '127.0.0.1', r));
+  const { sock: pcscf, seen } = await udpPcscf();
   const tenants = defaultTenants();
   tenants[0].trunk = 'ims';
   tenants[0].local_calls = localCalls;

@@ -5,12 +5,12 @@
 'use strict';
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const dgram = require('node:dgram');
 const WebSocket = require('ws');
 
 const { startGateway, freePort, ORIGIN, DOMAIN } = require('./lib/gateway');
 const tok = require('./lib/tokens');
 const { connect, request, branch, rand } = require('./lib/sip');
+const { udpPcscf } = require('./lib/pcscf');
 
 const ALICE = `sip:alice@${DOMAIN}`;
 const BOB = `sip:bob@${DOMAIN}`;
@@ -302,21 +302,13 @@ describe('SIP over WebSocket protocol handling', { timeout: 50000 }, () => {
 describe('CANCEL of a pending INVITE', { timeout: 30000 }, () => {
   let gw;
   let pcscf;
-  const seen = [];
+  let seen = [];
 
   before(async () => {
-    pcscf = dgram.createSocket('udp4');
-    let probed;
-    const firstProbe = new Promise((r) => { probed = r; });
-    pcscf.on('message', (m, rinfo) => {
-      const t = m.toString();
-      seen.push(t.split('\r\n')[0]);
-      if (!t.startsWith('OPTIONS ')) return;
-      const keep = t.split('\r\n').filter((l) => /^(Via|v|From|f|To|t|Call-ID|i|CSeq):/i.test(l));
-      pcscf.send(['SIP/2.0 200 OK', ...keep, 'Content-Length: 0', '', ''].join('\r\n'), rinfo.port, rinfo.address);
-      probed();
-    });
-    await new Promise((r) => pcscf.bind(0, '127.0.0.1', r));
+    const stand = await udpPcscf();
+    pcscf = stand.sock;
+    seen = stand.seen;
+    const firstProbe = stand.firstProbe;
     gw = await startGateway({ extra: { trunks: [{
       name: 'ims', mode: 'static', bind: `sip:127.0.0.1:${await freePort()}`,
       pcscf: [`sip:127.0.0.1:${pcscf.address().port};transport=udp`], domain: 'ims.test',
