@@ -98,7 +98,7 @@ static const struct conf_opt trunk_opts[] = {
 	{ "tls_dir", CT_PATH, OFF(struct conf_trunk, tls_dir), .def_str = "",
 	  .doc = "folder with agent.pem and cafile.pem for SIP over TLS" },
 	{ "session_expires", CT_INT, OFF(struct conf_trunk, session_expires),
-	  .def_int = 0, .min = 0, .max = 86400,
+	  .def_int = 1800, .min = 0, .max = 86400,
 	  .doc = "session timer asked for on calls (RFC 4028), so that a dead "
 		 "dialog is noticed and both legs end; 0: only honour the far "
 		 "end's (the far end's interval is always honoured)" },

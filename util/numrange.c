@@ -52,7 +52,7 @@ static bool number_norm(const char *in, size_t len, char out[NUM_MAX])
 static int wildcard_compile(struct spec *s, const char *spec, const char **why)
 {
 	const char *b1 = strchr(spec, '!'), *b2 = b1 ? strchr(b1 + 1, '!') : NULL;
-	char prefix[NUM_MAX], pat[512];
+	char prefix[NUM_MAX] = "", pat[512];
 	size_t n = 0;
 
 	if (!b2 || b2[1] || b2 == b1 + 1) {

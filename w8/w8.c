@@ -116,7 +116,7 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 		       TAG_IF(c->session_expires,
 			      NUTAG_SESSION_TIMER((unsigned)c->session_expires)),
 		       NUTAG_UPDATE_REFRESH(1),
-		       NUTAG_REFRESH_WITHOUT_SDP(1), NUTAG_MIN_SE(90),
+		       NUTAG_REFRESH_WITHOUT_SDP(1), NUTAG_MIN_SE(W8_MIN_SE),
 		       SIPTAG_USER_AGENT_STR("wtpf/0.1"), TAG_END());
 	if (w8_pcscf_load(t))
 		return EINVAL;

@@ -326,12 +326,30 @@ static void leg_on_update(struct w8_leg *leg, const sip_t *sip)
 	w8_leg_report(leg, W8_EV_UPDATE, 0, NULL, sip);
 }
 
+/*
+ * RFC 4028 7.4: a refresh carries the session interval in force. nua puts
+ * the handle's NUTAG_SESSION_TIMER (the trunk's session_expires) in its
+ * refreshing UPDATE whatever was negotiated, so the interval the far end
+ * settled on becomes the handle's own each time a dialog request carries
+ * one.
+ */
+static void leg_keep_interval(struct w8_leg *leg, const sip_t *sip)
+{
+	const sip_session_expires_t *x = sip ? sip->sip_session_expires : NULL;
+
+	if (x && x->x_delta >= W8_MIN_SE && leg->nh)
+		nua_set_hparams(leg->nh, NUTAG_SESSION_TIMER(x->x_delta),
+				TAG_END());
+}
+
 static void leg_terminated(struct w8_leg *leg)
 {
 	if (leg->terminated)
 		return;
-	leg->terminated = true;
+	/* Reported before it is marked: a call core that releases the leg
+	 * from its handler must not free it under our feet. */
 	w8_leg_report(leg, W8_EV_TERMINATED, 0, NULL, NULL);
+	leg->terminated = true;
 	if (leg->released)
 		w8_leg_free(leg);
 }
@@ -339,6 +357,8 @@ static void leg_terminated(struct w8_leg *leg)
 void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
 		  const char *phrase, const sip_t *sip)
 {
+	if (status < 300 && ev != nua_i_terminated)
+		leg_keep_interval(leg, sip);
 	switch (ev) {
 	case nua_r_invite:
 		leg_on_invite_response(leg, status, phrase, sip);

@@ -17,6 +17,9 @@
 
 struct conf_trunk;
 
+/** RFC 4028 Min-SE floor: the smallest session interval accepted. */
+#define W8_MIN_SE 90
+
 /** What a nua handle's magic points to: every such object starts with it. */
 enum w8_obj_kind { W8_OBJ_REG = 1, W8_OBJ_PROBE, W8_OBJ_LEG };
 struct w8_obj {

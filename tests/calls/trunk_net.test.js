@@ -5,6 +5,7 @@
 //   §4.2f TLS toward the P-CSCF (Kamailio's tls module): REGISTER, a call's
 //         INVITE, and IMS's BYE back to the trunk's sips: bind address;
 //   §4.3l session timers (RFC 4028): IMS makes the gateway the refresher;
+//   §4.3o the IMS side vanishing mid-call: the failing refresh ends the call;
 //   §4.3m failures from IMS toward the browser (503 + Retry-After, 486, 302);
 //   §4.3n INFO (DTMF) relayed both ways;
 //   §4.3r RFC 3262 100rel toward IMS: IMS's reliable 183 is PRACKed by the
@@ -283,6 +284,31 @@ describe('calls on the trunk (one stack: Kamailio WITH_AUTH WITH_GIN passing 503
       assert.equal(bye.status, 200, `the call is still there to hang up: ${bye.startLine}`);
       assert.equal(await uas.done(10000), 0, uas.describe());
       await noCallLeft(s.gw, mark);
+    });
+
+  test('§4.3o the IMS side vanishes mid-call: the failing refresh ends both legs, the browser gets a BYE',
+    { timeout: 100000 }, async () => {
+      const num = '+4940555000602';
+      const uas = await imsUas(num, 'uas_timer.xml', [], '120s');
+      const wic = await wicOf();
+      const mark = s.gw.mark();
+      const d = await wic.invite(`sip:${num}@${DOMAIN}`);
+      assert.equal(d.response.status, 200, `call answered: ${d.response.startLine}\n${uas.describe()}`);
+      wic.ack(d);
+      await uas.waitMsg((t) => /^ACK /.test(t), 3000, 'ACK');
+      // The IMS user's host goes away without a word (no BYE).
+      await uas.stop();
+      const t0 = Date.now();
+      // The refresh comes at about 45 s; Kamailio answers it 408 after
+      // its fr_timer (10 s): the dialog is gone and the call ends.
+      const bye = await wic.nextRequest('BYE', 80000);
+      const took = Date.now() - t0;
+      assert.ok(took >= 30000 && took < 80000, `ended after ${took} ms`);
+      assert.equal(bye.get('call-id'), d.callId, 'the BYE is in the browser\'s dialog');
+      wic.reply(bye, 200, 'OK');
+      await noCallLeft(s.gw, mark);
+      const upd = s.gw.log().split('\n').slice(mark).filter((l) => /UPDATE sip:/.test(l));
+      assert.ok(upd.length >= 1, 'the trunk tried to refresh the session');
     });
 
   test('§4.3m failures from IMS at once: 503 keeps its Retry-After, 486 stays 486, a 302 becomes 480 (not followed)',
