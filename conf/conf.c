@@ -33,6 +33,26 @@ static const struct conf_opt issuer_opts[] = {
 	{ NULL }
 };
 
+static const struct conf_opt idset_opts[] = {
+	{ "name", CT_STR, OFF(struct conf_idset, name), .required = 1,
+	  .doc = "name of the set, unique within the tenant (\"main\" is the "
+		 "tenant's own trunk and ranges)" },
+	{ "trunk", CT_STR, OFF(struct conf_idset, trunk), .required = 1,
+	  .doc = "trunk through which its numbers are reached" },
+	{ "ranges", CT_STRV, OFF(struct conf_idset, ranges), .required = 1,
+	  .doc = "its numbers, written as the tenant's ranges" },
+	{ "enabled", CT_BOOL, OFF(struct conf_idset, enabled), .def_int = 1,
+	  .doc = "false withdraws the set: its registrations and calls are "
+		 "refused, and its trunk un-registers when no set uses it" },
+	{ "anonymous", CT_BOOL, OFF(struct conf_idset, anonymous), .def_int = 0,
+	  .doc = "the pool for users who do not authenticate (REGISTER for "
+		 "sip:anonymous@DOMAIN with no credentials)" },
+	{ "max_identities", CT_INT, OFF(struct conf_idset, max_identities),
+	  .def_int = 0, .min = 0, .max = 10000000,
+	  .doc = "identities of this set in use at once; 0: only the tenant's limit" },
+	{ NULL }
+};
+
 static const struct conf_opt tenant_opts[] = {
 	{ "name", CT_STR, OFF(struct conf_tenant, name), .required = 1,
 	  .doc = "short unique name of the third party" },
@@ -51,10 +71,31 @@ static const struct conf_opt tenant_opts[] = {
 	  .def_int = 0, .doc = "calls between the tenant's own registered users "
 			       "stay inside the gateway (default: through IMS, "
 			       "so the operator's services and charging apply)" },
+	{ "max_identities", CT_INT, OFF(struct conf_tenant, max_identities),
+	  .def_int = 0, .min = 0, .max = 10000000,
+	  .doc = "identities in use at once over all its sets (held ones "
+		 "count); 0: as many as the ranges hold" },
+	{ "allocation", CT_STR, OFF(struct conf_tenant, allocation),
+	  .def_str = "sequential",
+	  .doc = "how a number is picked for a user whose token names none: "
+		 "sequential (lowest free) or random" },
+	{ "hold_time", CT_INT, OFF(struct conf_tenant, hold_time),
+	  .def_int = 3600, .min = 0, .max = 31536000,
+	  .doc = "seconds a number stays with its user after the last device "
+		 "went away, before anybody else can get it" },
+	{ "impi_template", CT_STR, OFF(struct conf_tenant, impi_template),
+	  .def_str = "{user}.{device}@{domain}",
+	  .doc = "private identity of each device: {user} (the number), "
+		 "{subject}, {device} (from +sip.instance) and {domain}" },
 	{ "issuers", CT_LIST, OFF(struct conf_tenant, issuers), .sub = issuer_opts,
 	  .elem_size = sizeof(struct conf_issuer),
 	  .count_off = OFF(struct conf_tenant, issuer_count),
 	  .doc = "token issuers trusted for Bearer authentication" },
+	{ "identity_sets", CT_LIST, OFF(struct conf_tenant, idsets),
+	  .sub = idset_opts, .elem_size = sizeof(struct conf_idset),
+	  .count_off = OFF(struct conf_tenant, idset_count),
+	  .doc = "further identity sets: other trunks' numbers, or the "
+		 "anonymous pool" },
 	{ NULL }
 };
 

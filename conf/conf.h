@@ -55,6 +55,22 @@ struct conf_trunk {
 	enum conf_trunk_mode mode_id;  /**< derived from mode */
 };
 
+/** How identities are picked from a set's free numbers. */
+enum conf_alloc { CONF_ALLOC_SEQUENTIAL = 0, CONF_ALLOC_RANDOM = 1 };
+
+/**
+ * One identity set of a tenant (seed 004): numbers agreed with the operator
+ * of one trunk. Disabling it withdraws that trunk only.
+ */
+struct conf_idset {
+	char *name;             /**< unique within the tenant */
+	char *trunk;            /**< the trunk its numbers are reached through */
+	conf_strv_t ranges;     /**< its numbers (as the tenant's ranges) */
+	bool enabled;           /**< false: registrations and calls refused */
+	bool anonymous;         /**< the pool of users that did not authenticate */
+	int max_identities;     /**< identities in use at once; 0: no own limit */
+};
+
 /** A third party served by the gateway. */
 struct conf_tenant {
 	char *name;             /**< short unique name, used in logs and the store */
@@ -64,8 +80,16 @@ struct conf_tenant {
 	char *trunk;            /**< name of the trunk its calls use */
 	bool local_calls;       /**< calls between its own users stay inside */
 	conf_strv_t ranges;     /**< its numbers: explicit, A-B intervals, !wildcards! */
+	int max_identities;     /**< identities in use at once (all sets); 0: no limit */
+	char *allocation;       /**< "sequential" or "random" */
+	enum conf_alloc alloc_id;   /**< derived from allocation */
+	int hold_time;          /**< seconds a released number stays with its user */
+	char *impi_template;    /**< private identity of each device */
 	struct conf_issuer *issuers;
 	size_t issuer_count;
+	struct conf_idset *idsets;  /**< further identity sets (the first set,
+					 "main", is trunk + ranges) */
+	size_t idset_count;
 };
 
 struct conf_websocket {

@@ -84,10 +84,50 @@ static void check_issuer(struct conf_ctx *cx, const config_setting_t *root,
 	}
 }
 
-static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
-			 const struct conf *conf, size_t i)
+/* A range list must compile; the error names the spec at fault. */
+static void check_ranges(struct conf_ctx *cx, const config_setting_t *root,
+			 const char *path, conf_strv_t ranges)
 {
-	const struct conf_tenant *t = &conf->tenants[i];
+	struct numrange *r = NULL;
+	const char *why = NULL;
+	size_t bad = 0;
+
+	if (!ranges || !ranges[0])
+		return;
+	if (numrange_parse(&r, (const char *const *)ranges, &why, &bad)) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "'%.60s': %s", ranges[bad], why);
+		err_at(cx, root, path, msg);
+	}
+	numrange_free(r);
+}
+
+static void check_idset(struct conf_ctx *cx, const config_setting_t *root,
+			const struct conf *conf, const struct conf_tenant *t,
+			const char *at, size_t k)
+{
+	const struct conf_idset *s = &t->idsets[k];
+	char path[200];
+
+	snprintf(path, sizeof path, "%s.identity_sets.[%zu].name", at, k);
+	if (!strcmp(s->name, "main"))
+		err_at(cx, root, path, "\"main\" is the tenant's own trunk and ranges");
+	for (size_t j = 0; j < k; j++)
+		if (!strcmp(t->idsets[j].name, s->name))
+			err_at(cx, root, path, "duplicate identity set name");
+	snprintf(path, sizeof path, "%s.identity_sets.[%zu].trunk", at, k);
+	if (!conf_trunk_find(conf, s->trunk))
+		err_at(cx, root, path, "no trunk of that name");
+	snprintf(path, sizeof path, "%s.identity_sets.[%zu].ranges", at, k);
+	if (!s->ranges[0])
+		err_at(cx, root, path, "must list at least one number");
+	check_ranges(cx, root, path, s->ranges);
+}
+
+static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
+			 struct conf *conf, size_t i)
+{
+	struct conf_tenant *t = &conf->tenants[i];
 	char at[64], path[160];
 
 	snprintf(at, sizeof at, "tenants.[%zu]", i);
@@ -105,21 +145,28 @@ static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
 		snprintf(path, sizeof path, "%s.origins", at);
 		err_at(cx, root, path, "must list at least one Origin");
 	}
-	if (t->ranges && t->ranges[0]) {
-		struct numrange *r = NULL;
-		const char *why = NULL;
-		size_t bad = 0;
-		if (numrange_parse(&r, (const char *const *)t->ranges, &why, &bad)) {
-			char msg[200];
-			snprintf(msg, sizeof msg, "'%.60s': %s", t->ranges[bad], why);
-			snprintf(path, sizeof path, "%s.ranges", at);
-			err_at(cx, root, path, msg);
-		}
-		numrange_free(r);
-	}
-	if (!t->issuer_count && !t->allow_digest)
+	snprintf(path, sizeof path, "%s.ranges", at);
+	check_ranges(cx, root, path, t->ranges);
+	for (size_t k = 0; k < t->idset_count; k++)
+		check_idset(cx, root, conf, t, at, k);
+	snprintf(path, sizeof path, "%s.allocation", at);
+	if (!strcmp(t->allocation, "sequential"))
+		t->alloc_id = CONF_ALLOC_SEQUENTIAL;
+	else if (!strcmp(t->allocation, "random"))
+		t->alloc_id = CONF_ALLOC_RANDOM;
+	else
+		err_at(cx, root, path, "must be sequential or random");
+	snprintf(path, sizeof path, "%s.impi_template", at);
+	if (!strchr(t->impi_template, '@') || !strstr(t->impi_template, "{device}"))
+		err_at(cx, root, path, "must contain {device} and an '@' "
+		       "(each device needs its own private identity)");
+	bool anon = false;
+	for (size_t k = 0; k < t->idset_count; k++)
+		anon = anon || t->idsets[k].anonymous;
+	if (!t->issuer_count && !t->allow_digest && !anon)
 		err_at(cx, root, at, "no way to authenticate: "
-		       "give issuers or set allow_digest");
+		       "give issuers, set allow_digest or add an anonymous "
+		       "identity set");
 	for (size_t k = 0; k < t->issuer_count; k++) {
 		snprintf(path, sizeof path, "%s.issuers.[%zu]", at, k);
 		check_issuer(cx, root, path, &t->issuers[k]);

@@ -114,3 +114,74 @@ int store_user_del(struct store *st, const char *tenant, const char *username)
 		return ENOENT;
 	return st->ops->user_del(st->be, tenant, username);
 }
+
+/* ---- allocations and devices ----------------------------------------- */
+
+#define FITS(s, type, field) str_fits((s), sizeof ((type *)0)->field)
+
+static bool alloc_valid(const struct store_alloc *a)
+{
+	return a && FITS(a->tenant, struct store_alloc, tenant) && a->tenant[0] &&
+	       FITS(a->idset, struct store_alloc, idset) && a->idset[0] &&
+	       FITS(a->impu, struct store_alloc, impu) && a->impu[0] &&
+	       FITS(a->subject, struct store_alloc, subject) && a->subject[0];
+}
+
+static bool alloc_key_valid(const char *tenant, const char *impu)
+{
+	return tenant && impu && FITS(tenant, struct store_alloc, tenant) &&
+	       FITS(impu, struct store_alloc, impu);
+}
+
+int store_alloc_add(struct store *st, const struct store_alloc *a)
+{
+	if (!st || !alloc_valid(a))
+		return EINVAL;
+	return st->ops->alloc_add(st->be, a);
+}
+
+int store_alloc_hold(struct store *st, const char *tenant, const char *impu,
+		     long long hold_until)
+{
+	if (!st || !alloc_key_valid(tenant, impu) || hold_until < 0)
+		return EINVAL;
+	return st->ops->alloc_hold(st->be, tenant, impu, hold_until);
+}
+
+int store_alloc_del(struct store *st, const char *tenant, const char *impu)
+{
+	if (!st || !alloc_key_valid(tenant, impu))
+		return EINVAL;
+	return st->ops->alloc_del(st->be, tenant, impu);
+}
+
+int store_alloc_foreach(struct store *st, store_alloc_f *fn, void *arg)
+{
+	if (!st || !fn)
+		return EINVAL;
+	return st->ops->alloc_foreach(st->be, fn, arg);
+}
+
+int store_device_put(struct store *st, const struct store_device *d)
+{
+	if (!st || !d || !FITS(d->tenant, struct store_device, tenant) ||
+	    !FITS(d->impi, struct store_device, impi) || !d->impi[0] ||
+	    !FITS(d->impu, struct store_device, impu) ||
+	    !FITS(d->instance, struct store_device, instance))
+		return EINVAL;
+	return st->ops->device_put(st->be, d);
+}
+
+int store_device_del(struct store *st, const char *tenant, const char *impi)
+{
+	if (!st || !tenant || !impi ||
+	    !FITS(tenant, struct store_device, tenant) ||
+	    !FITS(impi, struct store_device, impi))
+		return EINVAL;
+	return st->ops->device_del(st->be, tenant, impi);
+}
+
+int store_device_clear(struct store *st)
+{
+	return st ? st->ops->device_clear(st->be) : EINVAL;
+}

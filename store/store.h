@@ -21,6 +21,32 @@ struct store_user {
 };
 
 /**
+ * A number handed to a user (seed 000): subject -> IMPU within one identity
+ * set of a tenant. A number belongs to at most one allocation per tenant,
+ * and a subject has at most one per set.
+ */
+struct store_alloc {
+	char tenant[64];
+	char idset[64];
+	char impu[64];         /**< the number, normalised ("+4930123400001") */
+	char subject[256];     /**< token `sub`, digest username, or anon-... */
+	long long created;     /**< Unix time */
+	long long hold_until;  /**< 0: in use; else when the hold ends */
+};
+
+/** A device of a user: its private identity, while it is registered. */
+struct store_device {
+	char tenant[64];
+	char impi[256];
+	char impu[64];
+	char instance[256];    /**< +sip.instance, or "" */
+	long long updated;
+};
+
+/** Called for each allocation by store_alloc_foreach(); non-zero stops. */
+typedef int store_alloc_f(void *arg, const struct store_alloc *a);
+
+/**
  * Opens (creating and migrating when needed) the store at @p path.
  * Returns 0, or an errno code with a log line naming the problem.
  */
@@ -41,5 +67,37 @@ int store_user_get(struct store *st, const char *tenant, const char *username,
 
 /** Deletes a user. Returns 0, ENOENT or EIO. */
 int store_user_del(struct store *st, const char *tenant, const char *username);
+
+/**
+ * Records a new allocation. Returns 0, EEXIST when the number is taken in
+ * the tenant or the subject already holds one in the set, EINVAL or EIO.
+ * The uniqueness is the database's: two writers never both succeed.
+ */
+int store_alloc_add(struct store *st, const struct store_alloc *a);
+
+/** Sets an allocation's hold_until. Returns 0, ENOENT, EINVAL or EIO. */
+int store_alloc_hold(struct store *st, const char *tenant, const char *impu,
+		     long long hold_until);
+
+/** Deletes an allocation. Returns 0, ENOENT, EINVAL or EIO. */
+int store_alloc_del(struct store *st, const char *tenant, const char *impu);
+
+/**
+ * Calls @p fn for every allocation (in no set order), until it returns
+ * non-zero. Returns 0, what @p fn returned, or EIO. O(allocations).
+ */
+int store_alloc_foreach(struct store *st, store_alloc_f *fn, void *arg);
+
+/** Adds or refreshes a device. Returns 0, EINVAL or EIO. */
+int store_device_put(struct store *st, const struct store_device *d);
+
+/** Deletes a device. Returns 0, ENOENT, EINVAL or EIO. */
+int store_device_del(struct store *st, const char *tenant, const char *impi);
+
+/**
+ * Deletes every device (at start: no registration outlives the process).
+ * Returns 0 or EIO.
+ */
+int store_device_clear(struct store *st);
 
 #endif

@@ -19,7 +19,7 @@
 #include "store.h"
 
 /** The version of struct store_ops described here. */
-#define STORE_OPS_VERSION 1
+#define STORE_OPS_VERSION 2
 
 struct store_ops {
 	/** STORE_OPS_VERSION as the back-end was built; store.c refuses others. */
@@ -60,6 +60,17 @@ struct store_ops {
 
 	/** Deletes a user. Returns 0, ENOENT when there was none, or EIO. */
 	int (*user_del)(void *be, const char *tenant, const char *username);
+
+	/* Version 2: identity allocations and devices (store.h has the
+	 * contracts; arguments are checked against the struct fields). */
+	int (*alloc_add)(void *be, const struct store_alloc *a);
+	int (*alloc_hold)(void *be, const char *tenant, const char *impu,
+			  long long hold_until);
+	int (*alloc_del)(void *be, const char *tenant, const char *impu);
+	int (*alloc_foreach)(void *be, store_alloc_f *fn, void *arg);
+	int (*device_put)(void *be, const struct store_device *d);
+	int (*device_del)(void *be, const char *tenant, const char *impi);
+	int (*device_clear)(void *be);
 };
 
 /** The SQLite back-end (store_sqlite.c). */

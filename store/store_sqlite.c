@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "util/log.h"
+#include "store_sqlite.h"
 
 enum { BUSY_TIMEOUT_MS = 5000 };
 
@@ -38,6 +39,23 @@ static const struct migration migrations[] = {
 	  " ha1_sha256 TEXT,"
 	  " created INTEGER NOT NULL,"
 	  " PRIMARY KEY (tenant, username))" },
+	{ 2,
+	  "CREATE TABLE allocations ("
+	  " tenant TEXT NOT NULL,"
+	  " idset TEXT NOT NULL,"
+	  " impu TEXT NOT NULL,"
+	  " subject TEXT NOT NULL,"
+	  " created INTEGER NOT NULL,"
+	  " hold_until INTEGER NOT NULL DEFAULT 0,"
+	  " PRIMARY KEY (tenant, impu),"
+	  " UNIQUE (tenant, idset, subject));"
+	  "CREATE TABLE devices ("
+	  " tenant TEXT NOT NULL,"
+	  " impi TEXT NOT NULL,"
+	  " impu TEXT NOT NULL,"
+	  " instance TEXT NOT NULL,"
+	  " updated INTEGER NOT NULL,"
+	  " PRIMARY KEY (tenant, impi))" },
 };
 
 enum { N_MIGRATIONS = sizeof migrations / sizeof migrations[0] };
@@ -51,12 +69,6 @@ enum { N_MIGRATIONS = sizeof migrations / sizeof migrations[0] };
 	"SELECT ha1_md5, ha1_sha256 FROM users WHERE tenant = ?1 AND username = ?2"
 #define SQL_DEL \
 	"DELETE FROM users WHERE tenant = ?1 AND username = ?2"
-
-struct sq {
-	sqlite3 *db;
-	int version;
-	sqlite3_stmt *put, *get, *del;
-};
 
 /* ---- helpers --------------------------------------------------------- */
 
@@ -107,15 +119,14 @@ static int sq_user_version(sqlite3 *db, int *version)
 	return err;
 }
 
-/** Resets a kept statement for its next use. */
-static void sq_done(sqlite3_stmt *stmt)
+void sq_done(sqlite3_stmt *stmt)
 {
 	/* reset() repeats the error of the last step, already handled. */
 	(void)sqlite3_reset(stmt);
 	(void)sqlite3_clear_bindings(stmt);
 }
 
-static int sq_bind_key(sqlite3 *db, sqlite3_stmt *stmt, const char *tenant,
+int sq_bind_key(sqlite3 *db, sqlite3_stmt *stmt, const char *tenant,
 		       const char *username)
 {
 	if (sqlite3_bind_text(stmt, 1, tenant, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -208,7 +219,7 @@ static int sq_migrate(struct sq *sq)
 	return err;
 }
 
-static int sq_prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
+int sq_prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
 {
 	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
 			       NULL) == SQLITE_OK)
@@ -226,6 +237,8 @@ static int sq_prepare(struct sq *sq)
 		err = sq_prepare_one(sq->db, SQL_GET, &sq->get);
 	if (!err)
 		err = sq_prepare_one(sq->db, SQL_DEL, &sq->del);
+	if (!err)
+		err = sq_alloc_prepare(sq);
 	return err;
 }
 
@@ -237,6 +250,7 @@ static void sq_close(void *be)
 	(void)sqlite3_finalize(sq->put);
 	(void)sqlite3_finalize(sq->get);
 	(void)sqlite3_finalize(sq->del);
+	sq_alloc_finalize(sq);
 	if (sqlite3_close(sq->db) != SQLITE_OK)
 		log_err("store", 0, "close: %s", sqlite3_errmsg(sq->db));
 	free(sq);
@@ -319,8 +333,7 @@ static int sq_user_put(void *be, const struct store_user *u)
 	return err;
 }
 
-/** Copies a text column (NULL: empty) into @p out. Returns 0 or EIO. */
-static int sq_column_copy(sqlite3_stmt *st, int col, char *out, size_t size)
+int sq_column_copy(sqlite3_stmt *st, int col, char *out, size_t size)
 {
 	const unsigned char *txt = sqlite3_column_text(st, col);
 	size_t len = (size_t)sqlite3_column_bytes(st, col);
@@ -401,4 +414,11 @@ const struct store_ops store_sqlite_ops = {
 	.user_put = sq_user_put,
 	.user_get = sq_user_get,
 	.user_del = sq_user_del,
+	.alloc_add = sq_alloc_add,
+	.alloc_hold = sq_alloc_hold,
+	.alloc_del = sq_alloc_del,
+	.alloc_foreach = sq_alloc_foreach,
+	.device_put = sq_device_put,
+	.device_del = sq_device_del,
+	.device_clear = sq_device_clear,
 };

@@ -11,13 +11,19 @@
 #include <string.h>
 #include <strings.h>
 
-#define NUM_MAX 32
+#define NUM_MAX NUMRANGE_NUM_MAX
+/* Digits of an interval that may vary: 10^18 fits an unsigned long long. */
+#define SPAN_DIGITS 18
 
 enum spec_kind { SPEC_ONE, SPEC_INTERVAL, SPEC_WILDCARD };
 
 struct spec {
 	enum spec_kind kind;
 	char lo[NUM_MAX], hi[NUM_MAX];   /**< ONE: lo; INTERVAL: lo..hi */
+	size_t fixed;                    /**< INTERVAL: length of lo and hi's
+					      common prefix */
+	unsigned long long base, size;   /**< INTERVAL: lo's varying digits as
+					      a number; how many members */
 	regex_t re;                      /**< WILDCARD: ^prefix(re)$ */
 };
 
@@ -80,6 +86,35 @@ static int wildcard_compile(struct spec *s, const char *spec, const char **why)
 	return 0;
 }
 
+static unsigned long long digits_value(const char *d)
+{
+	unsigned long long v = 0;
+
+	for (; *d; d++)
+		v = v * 10 + (unsigned long long)(*d - '0');
+	return v;
+}
+
+/* The part of an interval that varies must be digits, short enough. */
+static int interval_span(struct spec *s, const char **why)
+{
+	size_t len = strlen(s->lo), f = 0;
+
+	while (f < len && s->lo[f] == s->hi[f])
+		f++;
+	if (len - f > SPAN_DIGITS ||
+	    strspn(s->lo + f, "0123456789") != len - f ||
+	    strspn(s->hi + f, "0123456789") != len - f) {
+		*why = "interval too wide (more than 18 varying digits) or not digits";
+		return EINVAL;
+	}
+	s->fixed = f;
+	s->base = digits_value(s->lo + f);
+	s->size = digits_value(s->hi + f) - s->base + 1;
+	s->kind = SPEC_INTERVAL;
+	return 0;
+}
+
 static int spec_compile(struct spec *s, const char *spec, const char **why)
 {
 	const char *dash;
@@ -103,8 +138,7 @@ static int spec_compile(struct spec *s, const char *spec, const char **why)
 			*why = "interval ends must have one length, low first";
 			return EINVAL;
 		}
-		s->kind = SPEC_INTERVAL;
-		return 0;
+		return interval_span(s, why);
 	}
 	if (!number_norm(spec, strlen(spec), s->lo)) {
 		*why = "not a number, interval or !wildcard!";
@@ -166,4 +200,44 @@ bool numrange_contains(const struct numrange *r, const char *number)
 size_t numrange_count(const struct numrange *r)
 {
 	return r ? r->count : 0;
+}
+
+bool numrange_norm(const char *number, char out[NUMRANGE_NUM_MAX])
+{
+	return number && number_norm(number, strlen(number), out);
+}
+
+static unsigned long long spec_size(const struct spec *s)
+{
+	return s->kind == SPEC_ONE ? 1 : s->kind == SPEC_INTERVAL ? s->size : 0;
+}
+
+unsigned long long numrange_size(const struct numrange *r)
+{
+	unsigned long long n = 0;
+
+	for (size_t i = 0; r && i < r->count; i++)
+		n += spec_size(&r->specs[i]);
+	return n;
+}
+
+int numrange_nth(const struct numrange *r, unsigned long long idx,
+		 char out[NUMRANGE_NUM_MAX])
+{
+	for (size_t i = 0; r && i < r->count; i++) {
+		const struct spec *s = &r->specs[i];
+		if (idx >= spec_size(s)) {
+			idx -= spec_size(s);
+			continue;
+		}
+		if (s->kind == SPEC_ONE) {
+			snprintf(out, NUMRANGE_NUM_MAX, "%s", s->lo);
+		} else {
+			size_t width = strlen(s->lo) - s->fixed;
+			snprintf(out, NUMRANGE_NUM_MAX, "%.*s%0*llu", (int)s->fixed,
+				 s->lo, (int)width, s->base + idx);
+		}
+		return 0;
+	}
+	return ERANGE;
 }

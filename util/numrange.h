@@ -34,4 +34,28 @@ bool numrange_contains(const struct numrange *r, const char *number);
 /** How many specs the set holds. */
 size_t numrange_count(const struct numrange *r);
 
+/** Longest number (with its '+'), plus the NUL. */
+#define NUMRANGE_NUM_MAX 32
+
+/**
+ * Writes @p number without "tel:" and visual separators to @p out. Returns
+ * false when it is not a number ('+' and digits, '*', '#').
+ */
+bool numrange_norm(const char *number, char out[NUMRANGE_NUM_MAX]);
+
+/**
+ * How many numbers the set can hand out: its explicit numbers and the
+ * members of its intervals (wildcards are for membership only: a pattern
+ * cannot be enumerated). Duplicates across specs count twice. O(specs).
+ */
+unsigned long long numrange_size(const struct numrange *r);
+
+/**
+ * Writes the @p idx-th number that can be handed out (0 <= idx <
+ * numrange_size(), specs in their order, intervals low to high) to @p out.
+ * Returns 0, or ERANGE past the end. O(specs).
+ */
+int numrange_nth(const struct numrange *r, unsigned long long idx,
+		 char out[NUMRANGE_NUM_MAX]);
+
 #endif

@@ -19,6 +19,9 @@
 
 #include "store/store.h"
 
+/* The schema version this code migrates to. */
+#define LATEST 2
+
 #define MD5_A    "3d78807defe7de2157e2b0b6573a855f"
 #define MD5_B    "0123456789abcdef0123456789abcdef"
 #define SHA256_A "7987c64c30e25f1b74be53f966b49b90f2808aa92faf9a00262392d7b4794232"
@@ -229,7 +232,7 @@ static void test_reopen(void **state)
 	f->st = NULL;
 
 	assert_int_equal(store_open(&f->st, f->path), 0);
-	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_schema_version(f->st), LATEST);
 	assert_int_equal(store_user_get(f->st, "acme", "alice", &got), 0);
 	assert_string_equal(got.ha1_sha256, SHA256_A);
 	assert_int_equal(store_user_get(f->st, "acme", "bob", &got), 0);
@@ -240,8 +243,8 @@ static void test_schema_version(void **state)
 {
 	struct fixture *f = opened(state);
 
-	assert_int_equal(store_schema_version(f->st), 1);
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(store_schema_version(f->st), LATEST);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), LATEST);
 	assert_int_equal(store_schema_version(NULL), 0);
 }
 
@@ -270,7 +273,7 @@ static void test_migrate_from_empty_file(void **state)
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 0);
 
 	assert_int_equal(store_open(&f->st, f->path), 0);
-	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_schema_version(f->st), LATEST);
 	assert_int_equal(store_user_put(f->st, &u), 0);
 	assert_int_equal(store_user_get(f->st, "acme", "alice", &got), 0);
 }
@@ -282,7 +285,7 @@ static void test_migrate_keeps_other_tables(void **state)
 	/* A version 0 database with content: migrated forward, not recreated. */
 	raw_exec(f->path, "CREATE TABLE notes(x); INSERT INTO notes VALUES (7)");
 	assert_int_equal(store_open(&f->st, f->path), 0);
-	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_schema_version(f->st), LATEST);
 	assert_int_equal(raw_int(f->path, "SELECT x FROM notes"), 7);
 }
 
@@ -340,6 +343,143 @@ static void test_open_errors(void **state)
 	store_close(NULL);
 }
 
+static struct store_alloc alloc(const char *set, const char *impu,
+				const char *subject)
+{
+	struct store_alloc a;
+
+	memset(&a, 0, sizeof a);
+	snprintf(a.tenant, sizeof a.tenant, "acme");
+	snprintf(a.idset, sizeof a.idset, "%s", set);
+	snprintf(a.impu, sizeof a.impu, "%s", impu);
+	snprintf(a.subject, sizeof a.subject, "%s", subject);
+	a.created = 1000;
+	return a;
+}
+
+/* Collects allocations into a fixed array. */
+struct seen {
+	struct store_alloc a[8];
+	int n;
+};
+
+static int collect(void *arg, const struct store_alloc *a)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8)
+		s->a[s->n++] = *a;
+	return 0;
+}
+
+static int stop_at_first(void *arg, const struct store_alloc *a)
+{
+	(void)arg;
+	(void)a;
+	return 42;
+}
+
+static void test_alloc_unique(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_alloc a = alloc("main", "+4930123400001", "alice");
+	struct store_alloc b = alloc("main", "+4930123400001", "bob");
+	struct store_alloc c = alloc("main", "+4930123400002", "alice");
+	struct store_alloc d = alloc("partner", "+4940555000001", "alice");
+
+	assert_int_equal(store_alloc_add(f->st, &a), 0);
+	/* one number, one user; one user, one number per set */
+	assert_int_equal(store_alloc_add(f->st, &b), EEXIST);
+	assert_int_equal(store_alloc_add(f->st, &c), EEXIST);
+	assert_int_equal(store_alloc_add(f->st, &d), 0);
+	/* the same number in another tenant is another number */
+	snprintf(b.tenant, sizeof b.tenant, "other");
+	assert_int_equal(store_alloc_add(f->st, &b), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM allocations"), 3);
+}
+
+static void test_alloc_hold_del_reopen(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_alloc a = alloc("main", "+4930123400001", "alice");
+	struct store_alloc b = alloc("main", "+4930123400002", "bob");
+	struct seen seen = { .n = 0 };
+
+	assert_int_equal(store_alloc_add(f->st, &a), 0);
+	assert_int_equal(store_alloc_add(f->st, &b), 0);
+	assert_int_equal(store_alloc_hold(f->st, "acme", "+4930123400001", 5000), 0);
+	assert_int_equal(store_alloc_hold(f->st, "acme", "+4930123409999", 5000), ENOENT);
+	assert_int_equal(store_alloc_del(f->st, "acme", "+4930123400002"), 0);
+	assert_int_equal(store_alloc_del(f->st, "acme", "+4930123400002"), ENOENT);
+	store_close(f->st);
+	f->st = NULL;
+
+	/* what was committed is there after a reopen */
+	assert_int_equal(store_open(&f->st, f->path), 0);
+	assert_int_equal(store_alloc_foreach(f->st, collect, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.a[0].impu, "+4930123400001");
+	assert_string_equal(seen.a[0].subject, "alice");
+	assert_string_equal(seen.a[0].idset, "main");
+	assert_int_equal(seen.a[0].hold_until, 5000);
+	assert_int_equal(seen.a[0].created, 1000);
+	assert_int_equal(store_alloc_foreach(f->st, stop_at_first, NULL), 42);
+}
+
+static void test_alloc_bad_input(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_alloc a = alloc("main", "+4930123400001", "");
+	char big[300];
+
+	assert_int_equal(store_alloc_add(f->st, &a), EINVAL);
+	assert_int_equal(store_alloc_add(f->st, NULL), EINVAL);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(store_alloc_hold(f->st, "acme", big, 1), EINVAL);
+	assert_int_equal(store_alloc_hold(f->st, "acme", "+1", -1), EINVAL);
+	assert_int_equal(store_alloc_del(f->st, NULL, "+1"), EINVAL);
+	assert_int_equal(store_alloc_foreach(f->st, NULL, NULL), EINVAL);
+}
+
+static void test_devices(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_device d = { .tenant = "acme", .impi = "+4930.d1@acme",
+				  .impu = "+4930", .instance = "<urn:uuid:1>",
+				  .updated = 7 };
+
+	assert_int_equal(store_device_put(f->st, &d), 0);
+	d.updated = 8;
+	assert_int_equal(store_device_put(f->st, &d), 0);   /* refreshed */
+	assert_int_equal(raw_int(f->path, "SELECT updated FROM devices"), 8);
+	assert_int_equal(store_device_del(f->st, "acme", "+4930.d1@acme"), 0);
+	assert_int_equal(store_device_del(f->st, "acme", "+4930.d1@acme"), ENOENT);
+	assert_int_equal(store_device_put(f->st, &d), 0);
+	assert_int_equal(store_device_clear(f->st), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM devices"), 0);
+	d.impi[0] = '\0';
+	assert_int_equal(store_device_put(f->st, &d), EINVAL);
+}
+
+static void test_migrate_from_v1_keeps_users(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user got;
+
+	/* A version 1 file as the first release wrote it. */
+	raw_exec(f->path, "CREATE TABLE users (tenant TEXT NOT NULL, username "
+		 "TEXT NOT NULL, ha1_md5 TEXT, ha1_sha256 TEXT, created INTEGER "
+		 "NOT NULL, PRIMARY KEY (tenant, username));"
+		 "INSERT INTO users VALUES ('acme', 'alice', '" MD5_A "', '"
+		 SHA256_A "', 1); PRAGMA user_version = 1");
+	assert_int_equal(store_open(&f->st, f->path), 0);
+	assert_int_equal(store_schema_version(f->st), LATEST);
+	assert_int_equal(store_user_get(f->st, "acme", "alice", &got), 0);
+	assert_string_equal(got.ha1_md5, MD5_A);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM allocations"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +496,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migration_failure_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_unique, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_hold_del_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v1_keeps_users, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

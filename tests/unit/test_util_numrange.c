@@ -85,6 +85,42 @@ static void test_refused(void **state)
 	expect_bad("+49!.*!0", "wildcard needs one !regex! at the end");
 	expect_bad("abc!.*!", "wildcard prefix is not a number");
 	expect_bad("+123456789012345678901234567890123", "not a number, interval or !wildcard!");
+	expect_bad("+10000000000000000000-+99999999999999999999",
+		   "interval too wide (more than 18 varying digits) or not digits");
+}
+
+/* Enumeration: explicit numbers, then intervals low to high, no wildcards. */
+static void test_enumerate(void **state)
+{
+	const char *specs[] = { "+4930123400005", "+4930123409998-+4930123410001",
+				"tel:+3314529!.*!", "0301234-0301236", NULL };
+	struct numrange *r = make(specs);
+	char out[NUMRANGE_NUM_MAX];
+
+	(void)state;
+	assert_int_equal(numrange_size(r), 1 + 4 + 0 + 3);
+	assert_int_equal(numrange_nth(r, 0, out), 0);
+	assert_string_equal(out, "+4930123400005");
+	assert_int_equal(numrange_nth(r, 1, out), 0);
+	assert_string_equal(out, "+4930123409998");
+	/* carries across the varying digits */
+	assert_int_equal(numrange_nth(r, 3, out), 0);
+	assert_string_equal(out, "+4930123410000");
+	assert_int_equal(numrange_nth(r, 4, out), 0);
+	assert_string_equal(out, "+4930123410001");
+	assert_int_equal(numrange_nth(r, 5, out), 0);
+	assert_string_equal(out, "0301234");
+	assert_int_equal(numrange_nth(r, 7, out), 0);
+	assert_string_equal(out, "0301236");
+	assert_int_equal(numrange_nth(r, 8, out), ERANGE);
+	for (unsigned long long i = 0; i < numrange_size(r); i++) {
+		assert_int_equal(numrange_nth(r, i, out), 0);
+		assert_true(numrange_contains(r, out));
+	}
+	assert_true(numrange_norm("tel:+49 (30) 1234-5", out));
+	assert_string_equal(out, "+493012345");
+	assert_false(numrange_norm("alice", out));
+	numrange_free(r);
 }
 
 int main(void)
@@ -93,6 +129,7 @@ int main(void)
 		cmocka_unit_test(test_explicit_and_interval),
 		cmocka_unit_test(test_wildcard),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_enumerate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

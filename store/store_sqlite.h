@@ -1,0 +1,46 @@
+/**
+ * @file store_sqlite.h  Shared by the SQLite back-end's files (private to
+ * store/): the connection with its kept statements, and small helpers.
+ */
+#ifndef WTPF_STORE_SQLITE_H
+#define WTPF_STORE_SQLITE_H
+
+#include "store.h"
+
+#include <stddef.h>
+#include <sqlite3.h>
+
+struct sq {
+	sqlite3 *db;
+	int version;
+	sqlite3_stmt *put, *get, *del;              /* users */
+	sqlite3_stmt *a_add, *a_hold, *a_del, *a_all;   /* allocations */
+	sqlite3_stmt *d_put, *d_del;                /* devices */
+};
+
+/** Resets a kept statement for its next use. */
+void sq_done(sqlite3_stmt *stmt);
+
+/** Binds ?1 and ?2. Returns 0 or EIO (logged). */
+int sq_bind_key(sqlite3 *db, sqlite3_stmt *stmt, const char *k1,
+		const char *k2);
+
+/** Copies a text column (NULL: empty) into @p out. Returns 0 or EIO. */
+int sq_column_copy(sqlite3_stmt *st, int col, char *out, size_t size);
+
+/** Prepares @p sql to be kept until close. Returns 0 or EIO (logged). */
+int sq_prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **stmt);
+
+/* store_sqlite_alloc.c: allocations and devices. */
+int sq_alloc_prepare(struct sq *sq);
+void sq_alloc_finalize(struct sq *sq);
+int sq_alloc_add(void *be, const struct store_alloc *a);
+int sq_alloc_hold(void *be, const char *tenant, const char *impu,
+		  long long hold_until);
+int sq_alloc_del(void *be, const char *tenant, const char *impu);
+int sq_alloc_foreach(void *be, store_alloc_f *fn, void *arg);
+int sq_device_put(void *be, const struct store_device *d);
+int sq_device_del(void *be, const char *tenant, const char *impi);
+int sq_device_clear(void *be);
+
+#endif
