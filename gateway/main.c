@@ -4,6 +4,7 @@
  */
 #include "gateway/call/call.h"
 #include "gateway/cli.h"
+#include "gateway/ident/ident.h"
 #include "conf/conf.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -27,9 +28,12 @@ struct gw {
 	su_root_t *root;
 	struct conf *conf;
 	struct store *store;
+	struct ident *ident;
 	struct wic *wic;
 	struct w8 *w8;
 	struct call_core *calls;
+	const char *conf_path;
+	GSList *old_confs;         /**< replaced by reloads, kept: still borrowed */
 	gint64 stop_deadline;
 	int exit_code;
 };
@@ -63,6 +67,67 @@ static gboolean on_signal(gpointer arg)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Trunks that no enabled identity set uses are withdrawn (seed 004). */
+static void gw_trunks_apply(struct gw *gw)
+{
+	for (size_t i = 0; i < w8_trunk_count(gw->w8); i++) {
+		struct w8_trunk *t = w8_trunk_at(gw->w8, i);
+		w8_trunk_withdraw(t, !ident_trunk_wanted(gw->ident,
+							 w8_trunk_name(t)));
+	}
+}
+
+/* The trunks of @p a and @p b are the same list (a reload cannot change
+ * them: their listeners and registrations live on). */
+static bool gw_same_trunks(const struct conf *a, const struct conf *b)
+{
+	if (a->trunk_count != b->trunk_count)
+		return false;
+	for (size_t i = 0; i < a->trunk_count; i++)
+		if (strcmp(a->trunks[i].name, b->trunks[i].name))
+			return false;
+	return true;
+}
+
+/*
+ * SIGHUP: loads the configuration again and, when it is valid, hands it to
+ * every part: tenants, identity sets, ranges, limits and token keys change;
+ * registrations and calls stay. A configuration with errors is refused with
+ * them, and the running one stays.
+ */
+static gboolean on_reload(gpointer arg)
+{
+	struct gw *gw = arg;
+	struct conf *conf = NULL;
+	char *errs = NULL;
+
+	log_info("main", 0, "SIGHUP: reloading %s", gw->conf_path);
+	if (conf_load(gw->conf_path, &conf, &errs)) {
+		log_err("main", 0, "reload refused, the running configuration "
+			"stays:\n%s", errs ? errs : "configuration error");
+		free(errs);
+		return G_SOURCE_CONTINUE;
+	}
+	if (!gw_same_trunks(gw->conf, conf)) {
+		log_err("main", 0, "reload refused: the trunks changed (restart "
+			"to apply); the running configuration stays");
+		conf_free(conf);
+		return G_SOURCE_CONTINUE;
+	}
+	if (wic_reload(gw->wic, conf) || ident_reload(gw->ident, conf)) {
+		/* the edge may have taken it: keep it alive either way */
+		log_err("main", 0, "reload failed part way; see above");
+		gw->old_confs = g_slist_prepend(gw->old_confs, conf);
+		return G_SOURCE_CONTINUE;
+	}
+	call_core_reload(gw->calls, conf);
+	gw->old_confs = g_slist_prepend(gw->old_confs, gw->conf);
+	gw->conf = conf;
+	gw_trunks_apply(gw);
+	log_info("main", 0, "configuration reloaded");
+	return G_SOURCE_CONTINUE;
+}
+
 static int gw_start(struct gw *gw, const char *path)
 {
 	enum log_level lvl = LOG_INFO;
@@ -86,11 +151,17 @@ static int gw_start(struct gw *gw, const char *path)
 		return ENOMEM;
 	su_root_threading(gw->root, 0);
 	g_source_attach(su_glib_root_gsource(gw->root), NULL);
-	err = wic_create(&gw->wic, gw->root, gw->loop, gw->conf, gw->store);
+	err = ident_create(&gw->ident, gw->conf, gw->store);
+	if (!err)
+		err = wic_create(&gw->wic, gw->root, gw->loop, gw->conf, gw->store,
+				 gw->ident);
 	if (!err)
 		err = w8_create(&gw->w8, gw->root, gw->conf);
 	if (!err)
-		err = call_core_create(&gw->calls, gw->conf, gw->wic, gw->w8);
+		err = call_core_create(&gw->calls, gw->conf, gw->wic, gw->w8,
+				       gw->ident);
+	if (!err)
+		gw_trunks_apply(gw);
 	return err;
 }
 
@@ -99,10 +170,12 @@ static void gw_stop(struct gw *gw)
 	call_core_destroy(gw->calls);
 	wic_destroy(gw->wic);
 	w8_destroy(gw->w8);
+	ident_destroy(gw->ident);
 	if (gw->root)
 		su_root_destroy(gw->root);
 	store_close(gw->store);
 	conf_free(gw->conf);
+	g_slist_free_full(gw->old_confs, (GDestroyNotify)conf_free);
 	if (gw->loop)
 		g_main_loop_unref(gw->loop);
 }
@@ -113,16 +186,19 @@ static int run(const char *path)
 	int err;
 
 	memset(&gw, 0, sizeof gw);
+	gw.conf_path = path;
 	su_init();
 	sofia_log_redirect();
 	err = gw_start(&gw, path);
 	if (!err) {
 		guint s1 = g_unix_signal_add(SIGTERM, on_signal, &gw);
 		guint s2 = g_unix_signal_add(SIGINT, on_signal, &gw);
+		guint s3 = g_unix_signal_add(SIGHUP, on_reload, &gw);
 		log_info("main", 0, "wtpfd running (config %s)", path);
 		g_main_loop_run(gw.loop);
 		g_source_remove(s1);
 		g_source_remove(s2);
+		g_source_remove(s3);
 		log_info("main", 0, "wtpfd stopped");
 	} else {
 		log_err("main", 0, "start failed: %s", strerror(err));

@@ -231,7 +231,9 @@ enum w8_state w8_trunk_state(const struct w8_trunk *t, const char **pcscf,
 		*pcscf = p ? p->uri : t->pcscf[t->serving].uri;
 	if (last_error)
 		*last_error = t->last_error;
-	if (t->conf->mode_id == CONF_TRUNK_REGISTRATION)
+	if (t->withdrawn)
+		s = W8_STATE_WITHDRAWN;
+	else if (t->conf->mode_id == CONF_TRUNK_REGISTRATION)
 		s = t->reg.registered ? W8_STATE_UP : t->reg.nh ? W8_STATE_REGISTERING
 								: W8_STATE_DOWN;
 	else
@@ -239,11 +241,42 @@ enum w8_state w8_trunk_state(const struct w8_trunk *t, const char **pcscf,
 	return s;
 }
 
+size_t w8_trunk_count(const struct w8 *w8)
+{
+	return w8 ? w8->trunk_count : 0;
+}
+
+struct w8_trunk *w8_trunk_at(struct w8 *w8, size_t i)
+{
+	return w8 && i < w8->trunk_count ? &w8->trunks[i] : NULL;
+}
+
+void w8_trunk_withdraw(struct w8_trunk *t, bool withdraw)
+{
+	if (t->withdrawn == withdraw || t->stopping)
+		return;
+	t->withdrawn = withdraw;
+	log_info("w8", 0, "trunk %s: %s", t->conf->name, withdraw ?
+		 "withdrawn (no enabled identity set uses it)" :
+		 "back in service");
+	if (t->conf->mode_id != CONF_TRUNK_REGISTRATION)
+		return;
+	if (withdraw) {
+		if (t->reg.retry)
+			su_timer_reset(t->reg.retry);
+		(void)w8_reg_stop(t);   /* un-registers when registered */
+	} else {
+		t->reg.failures = 0;
+		w8_reg_restart(t);
+	}
+}
+
 const char *w8_state_name(enum w8_state s)
 {
 	switch (s) {
 	case W8_STATE_UP: return "up";
 	case W8_STATE_REGISTERING: return "registering";
+	case W8_STATE_WITHDRAWN: return "withdrawn";
 	default: return "down";
 	}
 }

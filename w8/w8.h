@@ -27,6 +27,7 @@ enum w8_state {
 	W8_STATE_DOWN = 0,      /**< no usable P-CSCF */
 	W8_STATE_REGISTERING,   /**< registration mode: REGISTER under way */
 	W8_STATE_UP,            /**< registered, or a P-CSCF answers OPTIONS */
+	W8_STATE_WITHDRAWN,     /**< no enabled identity set uses it */
 };
 
 /**
@@ -46,6 +47,12 @@ bool w8_shutdown(struct w8 *w8);
 /** Frees everything. NULL is allowed. */
 void w8_destroy(struct w8 *w8);
 
+/** Number of trunks; w8_trunk_at() walks them. */
+size_t w8_trunk_count(const struct w8 *w8);
+
+/** The @p i-th trunk (0 <= i < w8_trunk_count()). */
+struct w8_trunk *w8_trunk_at(struct w8 *w8, size_t i);
+
 /** The trunk called @p name, or the first one for NULL or "". */
 struct w8_trunk *w8_trunk_get(struct w8 *w8, const char *name);
 
@@ -61,6 +68,14 @@ const struct conf_trunk *w8_trunk_conf(const struct w8_trunk *t);
  */
 enum w8_state w8_trunk_state(const struct w8_trunk *t, const char **pcscf,
 			     const char **last_error);
+
+/**
+ * Withdraws the trunk (@p withdraw true: no enabled identity set uses it;
+ * registration mode un-registers, and does not register again) or puts it
+ * back in service (registers again). Calls through a withdrawn trunk are
+ * refused: new INVITEs to it get 503, outgoing ones ENETDOWN.
+ */
+void w8_trunk_withdraw(struct w8_trunk *t, bool withdraw);
 
 /** Printable name of a state. */
 const char *w8_state_name(enum w8_state s);

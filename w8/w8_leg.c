@@ -130,7 +130,7 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 	char *ruri, *from, *to, *ident;
 	struct w8_leg *leg;
 
-	if (!pc)
+	if (!pc || t->withdrawn)
 		return ENETDOWN;
 	ruri = target_uri(home, t->conf, p->target);
 	if (!ruri) {
@@ -421,6 +421,11 @@ void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip)
 		log_warn("w8", 0, "trunk %s: INVITE from a host that is not a "
 			 "configured P-CSCF: 403", t->conf->name);
 		nua_respond(nh, 403, "Not From A Configured P-CSCF", TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	if (t->withdrawn) {
+		nua_respond(nh, 503, "Trunk Withdrawn", TAG_END());
 		nua_handle_destroy(nh);
 		return;
 	}

@@ -73,6 +73,7 @@ struct w8_trunk {
 	char local_host[128];       /**< host:port of the bind URI */
 	bool shut_down;             /**< nua_r_shutdown seen */
 	int stopping;               /**< 0 running, 1 un-registering, 2 nua shut down */
+	bool withdrawn;             /**< no enabled identity set uses it */
 };
 
 struct w8 {

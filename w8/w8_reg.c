@@ -92,6 +92,8 @@ static void reg_send(struct w8_trunk *t)
 {
 	const struct w8_pcscf *p = &t->pcscf[t->serving];
 
+	if (t->withdrawn)
+		return;
 	t->reg.registered = false;
 	t->reg.auth_tried = false;
 	snprintf(t->contact, sizeof t->contact, "<sip:%s;transport=%s;bnc>",
@@ -169,6 +171,8 @@ static void reg_ok(struct w8_reg *r, const sip_t *sip)
 		 t->conf->name, t->pcscf[t->serving].uri, exp,
 		 r->service_route ? ", Service-Route " : "",
 		 r->service_route ? r->service_route : "");
+	if (t->withdrawn)   /* withdrawn while this REGISTER was under way */
+		(void)w8_reg_stop(t);
 }
 
 static void reg_failed(struct w8_reg *r, int status, const char *phrase,
@@ -219,6 +223,8 @@ void w8_reg_event(struct w8_reg *r, nua_event_t ev, int status,
 				 r->trunk->conf->name, status, phrase);
 			r->unregistering = false;
 			r->registered = false;
+			if (!r->trunk->withdrawn && !r->trunk->stopping)
+				reg_send(r->trunk);   /* put back meanwhile */
 		}
 		return;
 	}

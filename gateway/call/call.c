@@ -196,30 +196,8 @@ static void on_flow_closed(void *arg, struct wic_flow *flow)
 	g_list_free(calls);
 }
 
-/* Compiles each tenant's ranges (already checked when the config loaded). */
-static int call_tenants_load(struct call_core *cc)
-{
-	const struct conf *conf = cc->conf;
-
-	cc->tenants = calloc(conf->tenant_count + 1, sizeof *cc->tenants);
-	if (!cc->tenants)
-		return ENOMEM;
-	cc->tenant_count = conf->tenant_count;
-	for (size_t i = 0; i < conf->tenant_count; i++) {
-		const struct conf_tenant *t = &conf->tenants[i];
-		const char *why;
-		size_t bad;
-		cc->tenants[i].conf = t;
-		if (t->ranges && t->ranges[0] &&
-		    numrange_parse(&cc->tenants[i].ranges,
-				   (const char *const *)t->ranges, &why, &bad))
-			return EINVAL;
-	}
-	return 0;
-}
-
 int call_core_create(struct call_core **ccp, const struct conf *conf,
-		     struct wic *wic, struct w8 *w8)
+		     struct wic *wic, struct w8 *w8, struct ident *ident)
 {
 	struct call_core *cc = calloc(1, sizeof *cc);
 
@@ -228,17 +206,19 @@ int call_core_create(struct call_core **ccp, const struct conf *conf,
 	cc->conf = conf;
 	cc->wic = wic;
 	cc->w8 = w8;
+	cc->ident = ident;
 	cc->calls = g_hash_table_new(g_int64_hash, g_int64_equal);
 	cc->by_dialog = g_hash_table_new(g_str_hash, g_str_equal);
-	if (call_tenants_load(cc)) {
-		call_core_destroy(cc);
-		return EINVAL;
-	}
 	wic_request_handler_set(wic, on_wic_request, cc);
 	wic_flow_closed_handler_set(wic, on_flow_closed, cc);
 	w8_incoming_handler_set(w8, call_in_start, cc);
 	*ccp = cc;
 	return 0;
+}
+
+void call_core_reload(struct call_core *cc, const struct conf *conf)
+{
+	cc->conf = conf;
 }
 
 void call_core_shutdown(struct call_core *cc)
@@ -260,9 +240,6 @@ void call_core_destroy(struct call_core *cc)
 	if (!cc)
 		return;
 	call_core_shutdown(cc);
-	for (size_t i = 0; cc->tenants && i < cc->tenant_count; i++)
-		numrange_free(cc->tenants[i].ranges);
-	free(cc->tenants);
 	wic_request_handler_set(cc->wic, NULL, NULL);
 	wic_flow_closed_handler_set(cc->wic, NULL, NULL);
 	w8_incoming_handler_set(cc->w8, NULL, NULL);

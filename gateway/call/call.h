@@ -11,18 +11,23 @@
 #include <stddef.h>
 
 struct conf;
+struct ident;
 struct wic;
 struct w8;
 struct call_core;
 
 /**
- * Creates the call core and hooks it to @p wic and @p w8 (all borrowed;
- * they must outlive the core). Returns 0 or ENOMEM.
+ * Creates the call core and hooks it to @p wic and @p w8; @p ident says
+ * which tenant and trunk serve a number (all borrowed; they must outlive
+ * the core). Returns 0 or ENOMEM.
  */
 int call_core_create(struct call_core **ccp, const struct conf *conf,
-		     struct wic *wic, struct w8 *w8);
+		     struct wic *wic, struct w8 *w8, struct ident *ident);
 
 /** Hangs up every call (BYE or CANCEL on both sides). */
+/** Takes a new configuration (borrowed; it must outlive the core). */
+void call_core_reload(struct call_core *cc, const struct conf *conf);
+
 void call_core_shutdown(struct call_core *cc);
 
 /** Number of calls in progress. O(1). */

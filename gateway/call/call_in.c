@@ -8,6 +8,7 @@
 #include "conf/conf.h"
 #include "util/log.h"
 #include "util/numrange.h"
+#include "gateway/ident/ident.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,21 +24,48 @@ static void in_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 			int status, const char *phrase, const sip_t *sip);
 
 /* The AORs a called number may be registered as, for tenants on @p t. */
+/*
+ * Whether @p ten serves @p called on trunk @p t: with identity sets, the
+ * set holding the number must be reached through @p t (EPERM: that set is
+ * withdrawn); without, the tenant takes every number on its trunk. On 0,
+ * @p num gets the number as the tenant's AORs name it.
+ */
+static int in_serves(struct call_core *cc, const struct conf_tenant *ten,
+		     const struct w8_trunk *t, const char *called,
+		     char num[NUMRANGE_NUM_MAX])
+{
+	struct ident_grant g;
+	int err;
+
+	if (!ident_managed(cc->ident, ten->name)) {
+		snprintf(num, NUMRANGE_NUM_MAX, "%s", called);
+		return w8_trunk_get(cc->w8, ten->trunk) == t ? 0 : ENOENT;
+	}
+	err = ident_lookup(cc->ident, ten->name, called, &g);
+	if (!err && w8_trunk_get(cc->w8, g.trunk) != t)
+		err = ENOENT;
+	if (err == EPERM && w8_trunk_get(cc->w8, g.trunk) != t)
+		err = ENOENT;
+	if (!err)
+		snprintf(num, NUMRANGE_NUM_MAX, "%s", g.number);
+	return err;
+}
+
 size_t call_in_lookup(struct call_core *cc, const struct w8_trunk *t,
 			const char *called, struct wic_target *out, size_t max,
 			char *aor, size_t aor_size)
 {
 	const struct conf *conf = cc->conf;
-	char cand[2][256];
+	char cand[2][256], num[NUMRANGE_NUM_MAX];
 	size_t n;
 
 	for (size_t i = 0; i < conf->tenant_count; i++) {
 		const struct conf_tenant *ten = &conf->tenants[i];
-		if (w8_trunk_get(cc->w8, ten->trunk) != t)
+		if (in_serves(cc, ten, t, called, num))
 			continue;
-		if (snprintf(cand[0], sizeof cand[0], "tel:%s", called) >=
+		if (snprintf(cand[0], sizeof cand[0], "tel:%s", num) >=
 		    (int)sizeof cand[0] ||
-		    snprintf(cand[1], sizeof cand[1], "sip:%s@%s", called,
+		    snprintf(cand[1], sizeof cand[1], "sip:%s@%s", num,
 			     ten->domain) >= (int)sizeof cand[1])
 			continue;
 		for (size_t k = 0; k < 2; k++) {
@@ -52,20 +80,23 @@ size_t call_in_lookup(struct call_core *cc, const struct w8_trunk *t,
 }
 
 /*
- * True when @p called lies in the ranges of a tenant on @p t. A tenant
- * with no ranges configured claims every number (so no 404 for it).
+ * Whether @p called is a number of a tenant on @p t: 0 yes, EPERM its
+ * identity set is withdrawn, ENOENT no.
  */
-static bool in_is_ours(struct call_core *cc, const struct w8_trunk *t,
-		       const char *called)
+static int in_is_ours(struct call_core *cc, const struct w8_trunk *t,
+		      const char *called)
 {
-	for (size_t i = 0; i < cc->tenant_count; i++) {
-		const struct call_tenant *ct = &cc->tenants[i];
-		if (w8_trunk_get(cc->w8, ct->conf->trunk) != t)
-			continue;
-		if (!ct->ranges || numrange_contains(ct->ranges, called))
-			return true;
+	char num[NUMRANGE_NUM_MAX];
+	int res = ENOENT;
+
+	for (size_t i = 0; i < cc->conf->tenant_count; i++) {
+		int err = in_serves(cc, &cc->conf->tenants[i], t, called, num);
+		if (!err)
+			return 0;
+		if (err == EPERM)
+			res = EPERM;
 	}
-	return false;
+	return res;
 }
 
 /* True when the caller asked that its identity be withheld (RFC 3323/3325). */
@@ -257,8 +288,12 @@ void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 	call_log(call, "inbound call for %s: %zu device(s)", called, n);
 	if (!n) {
 		snprintf(call->aor, sizeof call->aor, "%s", called);
-		if (in_is_ours(cc, t, called))
+		int ours = in_is_ours(cc, t, called);
+		if (!ours)
 			in_fail(call, 480, "No Registered Device", "nobody registered");
+		else if (ours == EPERM)
+			in_fail(call, 404, "Identity Set Withdrawn",
+				"the number's identity set is disabled");
 		else
 			in_fail(call, 404, "Not A Number Of This Gateway",
 				"number outside every tenant's ranges");

@@ -119,7 +119,8 @@ static int out_invite(struct call *call, struct wic_flow *flow,
 		      const sip_t *sip, const char *target)
 {
 	const struct conf_tenant *tenant = wic_flow_tenant(flow);
-	struct w8_trunk *trunk = w8_trunk_get(call->cc->w8,
+	const char *tname = wic_flow_trunk(flow);   /* the identity set's */
+	struct w8_trunk *trunk = w8_trunk_get(call->cc->w8, tname ? tname :
 					      tenant ? tenant->trunk : NULL);
 	const char *why = NULL;
 	char *sdp = NULL;

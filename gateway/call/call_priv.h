@@ -69,16 +69,9 @@ struct call {
 	struct media_sdp *last_wic, *last_ims;  /**< last SDP from each side */
 };
 
-/** A tenant's compiled number ranges. */
-struct call_tenant {
-	const struct conf_tenant *conf;
-	struct numrange *ranges;   /**< NULL: no ranges configured */
-};
-
 struct call_core {
 	const struct conf *conf;
-	struct call_tenant *tenants;
-	size_t tenant_count;
+	struct ident *ident;       /**< the tenants' numbers (borrowed) */
 	struct wic *wic;
 	struct w8 *w8;
 	GHashTable *calls;         /**< id -> struct call * (owned) */

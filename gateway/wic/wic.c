@@ -19,11 +19,13 @@ static void wic_tick(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 	(void)m;
 	(void)t;
 	wic_reg_tick(wic->reg, now);
+	ident_tick(wic->ident, now);
 	wic_tl_tick(wic->tl, now);
 }
 
 int wic_create(struct wic **wicp, su_root_t *root, void *gloop,
-	       const struct conf *conf, struct store *store)
+	       const struct conf *conf, struct store *store,
+	       struct ident *ident)
 {
 	struct wic *wic = calloc(1, sizeof *wic);
 	int err;
@@ -33,10 +35,11 @@ int wic_create(struct wic **wicp, su_root_t *root, void *gloop,
 	su_home_init(wic->home);
 	wic->conf = conf;
 	wic->store = store;
+	wic->ident = ident;
 	wic->root = root;
 	wic->gloop = gloop;
 	wic->flows = g_hash_table_new(g_int64_hash, g_int64_equal);
-	err = wic_tenants_load(wic);
+	err = wic_tenants_load(wic, conf);
 	if (!err)
 		err = auth_digest_create(&wic->digest,
 					 (unsigned)conf->auth.nonce_lifetime,
@@ -58,6 +61,16 @@ int wic_create(struct wic **wicp, su_root_t *root, void *gloop,
 		return err;
 	}
 	*wicp = wic;
+	return 0;
+}
+
+int wic_reload(struct wic *wic, const struct conf *conf)
+{
+	int err = wic_tenants_load(wic, conf);
+
+	if (err)
+		return err;
+	wic->conf = conf;
 	return 0;
 }
 

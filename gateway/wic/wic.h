@@ -22,6 +22,7 @@
 struct conf;
 struct conf_tenant;
 struct store;
+struct ident;
 struct wic;
 struct wic_flow;
 struct wic_strans;
@@ -30,11 +31,21 @@ struct wic_ctrans;
 /**
  * Creates the edge: loads the tenants' token keys, opens the ws/wss
  * listeners on the GLib main loop @p gloop (a GMainLoop *), and starts the
- * housekeeping timer on @p root. @p conf and @p store are borrowed and must
+ * housekeeping timer on @p root. @p conf, @p store and @p ident (the
+ * tenants' numbers, see gateway/ident/ident.h) are borrowed and must
  * outlive the edge. Returns 0, or an errno code after logging why.
  */
 int wic_create(struct wic **wicp, su_root_t *root, void *gloop,
-	       const struct conf *conf, struct store *store);
+	       const struct conf *conf, struct store *store,
+	       struct ident *ident);
+
+/**
+ * Takes a new configuration (validated; borrowed, it must outlive the edge
+ * as the old one must): tenants, their keys, Origins and options, the
+ * registrar's limits. Listeners and flows stay. Returns 0, or an errno code
+ * (a key file that does not load: logged) with nothing changed.
+ */
+int wic_reload(struct wic *wic, const struct conf *conf);
 
 /**
  * Starts a clean shutdown: every WebSocket is closed with 1001 (going away)
@@ -86,6 +97,12 @@ unsigned long wic_flow_id(const struct wic_flow *flow);
 
 /** The identity (AOR) the flow authenticated as, or NULL. */
 const char *wic_flow_identity(const struct wic_flow *flow);
+
+/**
+ * The trunk the flow's identity is reached through (its identity set's),
+ * or NULL when the tenant has no sets (then the tenant's trunk).
+ */
+const char *wic_flow_trunk(const struct wic_flow *flow);
 
 /** The tenant the flow authenticated for, or NULL. */
 const struct conf_tenant *wic_flow_tenant(const struct wic_flow *flow);

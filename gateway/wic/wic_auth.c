@@ -20,42 +20,105 @@
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/url.h>
 
-int wic_tenants_load(struct wic *wic)
+/* Loads the issuers' keys of @p ct into new arrays. */
+static int issuers_load(const struct conf_tenant *ct, struct wic_issuer **isp,
+			size_t *np)
 {
-	const struct conf *conf = wic->conf;
+	struct wic_issuer *is = calloc(ct->issuer_count + 1, sizeof *is);
 
-	wic->tenants = calloc(conf->tenant_count, sizeof *wic->tenants);
-	if (!wic->tenants)
+	if (!is)
 		return ENOMEM;
-	wic->tenant_count = conf->tenant_count;
-	for (size_t i = 0; i < conf->tenant_count; i++) {
-		struct wic_tenant *t = &wic->tenants[i];
-		t->conf = &conf->tenants[i];
-		t->issuers = calloc(t->conf->issuer_count + 1, sizeof *t->issuers);
-		if (!t->issuers)
-			return ENOMEM;
-		t->issuer_count = t->conf->issuer_count;
-		for (size_t k = 0; k < t->issuer_count; k++) {
-			const char *why = "";
-			t->issuers[k].conf = &t->conf->issuers[k];
-			if (auth_keyset_load(&t->issuers[k].keys,
-					     t->conf->issuers[k].keys, &why)) {
-				log_err("auth", 0, "tenant %s: issuer %s: keys %s: %s",
-					t->conf->name, t->conf->issuers[k].issuer,
-					t->conf->issuers[k].keys, why);
-				return EINVAL;
-			}
+	for (size_t k = 0; k < ct->issuer_count; k++) {
+		const char *why = "";
+		is[k].conf = &ct->issuers[k];
+		if (auth_keyset_load(&is[k].keys, ct->issuers[k].keys, &why)) {
+			log_err("auth", 0, "tenant %s: issuer %s: keys %s: %s",
+				ct->name, ct->issuers[k].issuer,
+				ct->issuers[k].keys, why);
+			for (size_t j = 0; j < k; j++)
+				auth_keyset_free(is[j].keys);
+			free(is);
+			return EINVAL;
 		}
 	}
+	*isp = is;
+	*np = ct->issuer_count;
+	return 0;
+}
+
+static void issuers_free(struct wic_issuer *is, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		auth_keyset_free(is[k].keys);
+	free(is);
+}
+
+static struct wic_tenant *tenant_named(const struct wic *wic, const char *name)
+{
+	for (size_t i = 0; i < wic->tenant_count; i++)
+		if (!strcmp(wic->tenants[i]->name, name))
+			return wic->tenants[i];
+	return NULL;
+}
+
+/*
+ * Makes the tenants those of @p conf: a tenant keeps its object (flows
+ * point to it) and takes its new configuration and keys; new ones are
+ * added; those gone stay, marked removed, so that their flows' pointers
+ * hold. All keys are loaded before anything changes.
+ */
+int wic_tenants_load(struct wic *wic, const struct conf *conf)
+{
+	size_t n = conf->tenant_count, added = 0;
+	struct wic_issuer **is = calloc(n + 1, sizeof *is);
+	size_t *nis = calloc(n + 1, sizeof *nis);
+	struct wic_tenant **ts = NULL;
+	int err = is && nis ? 0 : ENOMEM;
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = issuers_load(&conf->tenants[i], &is[i], &nis[i]);
+	for (size_t i = 0; !err && i < n; i++)
+		added += !tenant_named(wic, conf->tenants[i].name);
+	if (!err && !(ts = realloc(wic->tenants, (wic->tenant_count + added + 1) *
+					       sizeof *ts)))
+		err = ENOMEM;
+	if (err) {
+		for (size_t i = 0; is && nis && i < n; i++)
+			if (is[i])
+				issuers_free(is[i], nis[i]);
+		free(is);
+		free(nis);
+		return err;
+	}
+	wic->tenants = ts;
+	for (size_t i = 0; i < wic->tenant_count; i++)
+		ts[i]->removed = !conf_tenant_find(conf, ts[i]->name);
+	for (size_t i = 0; i < n; i++) {
+		struct wic_tenant *t = tenant_named(wic, conf->tenants[i].name);
+		if (!t) {
+			t = calloc(1, sizeof *t);
+			if (!t) {
+				issuers_free(is[i], nis[i]);
+				continue;
+			}
+			snprintf(t->name, sizeof t->name, "%s", conf->tenants[i].name);
+			ts[wic->tenant_count++] = t;
+		}
+		issuers_free(t->issuers, t->issuer_count);
+		t->conf = &conf->tenants[i];
+		t->issuers = is[i];
+		t->issuer_count = nis[i];
+	}
+	free(is);
+	free(nis);
 	return 0;
 }
 
 void wic_tenants_free(struct wic *wic)
 {
 	for (size_t i = 0; wic->tenants && i < wic->tenant_count; i++) {
-		for (size_t k = 0; k < wic->tenants[i].issuer_count; k++)
-			auth_keyset_free(wic->tenants[i].issuers[k].keys);
-		free(wic->tenants[i].issuers);
+		issuers_free(wic->tenants[i]->issuers, wic->tenants[i]->issuer_count);
+		free(wic->tenants[i]);
 	}
 	free(wic->tenants);
 	wic->tenants = NULL;
@@ -64,7 +127,8 @@ void wic_tenants_free(struct wic *wic)
 bool wic_origin_allowed(const struct wic *wic, const char *origin)
 {
 	for (size_t i = 0; i < wic->tenant_count; i++)
-		if (conf_strv_has(wic->tenants[i].conf->origins, origin))
+		if (!wic->tenants[i]->removed &&
+		    conf_strv_has(wic->tenants[i]->conf->origins, origin))
 			return true;
 	return false;
 }
@@ -73,10 +137,10 @@ const struct wic_tenant *wic_tenant_for(const struct wic *wic,
 					 const char *origin, const char *domain)
 {
 	for (size_t i = 0; i < wic->tenant_count; i++) {
-		const struct conf_tenant *t = wic->tenants[i].conf;
-		if (conf_strv_has(t->origins, origin) &&
+		const struct conf_tenant *t = wic->tenants[i]->conf;
+		if (!wic->tenants[i]->removed && conf_strv_has(t->origins, origin) &&
 		    (!domain || !strcasecmp(t->domain, domain)))
-			return &wic->tenants[i];
+			return wic->tenants[i];
 	}
 	return NULL;
 }
@@ -144,6 +208,7 @@ static int token_verify(const struct wic *wic, const struct wic_tenant *t,
 	id->how = WIC_AUTHN_BEARER;
 	id->until = claims.exp;
 	snprintf(id->subject, sizeof id->subject, "%s", claims.sub);
+	id->claimed = claims.impu[0] != '\0';
 	if (token_aor(t->conf, &claims, id->aor, sizeof id->aor)) {
 		*why = "token identity is not a valid SIP or tel URI";
 		return EPERM;
@@ -161,7 +226,9 @@ int wic_auth_token(struct wic *wic, const char *origin, const char *token,
 		return EBADMSG;
 	}
 	for (size_t i = 0; i < wic->tenant_count; i++) {
-		const struct wic_tenant *t = &wic->tenants[i];
+		const struct wic_tenant *t = wic->tenants[i];
+		if (t->removed)
+			continue;
 		if (conf_strv_has(t->conf->origins, origin) && issuer_find(t, iss))
 			return token_verify(wic, t, token, id, why);
 	}

@@ -5,8 +5,10 @@
  * core's handler.
  */
 #include "wic_priv.h"
+#include "conf/conf.h"
 #include "util/log.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_header.h>
@@ -23,7 +25,7 @@ static bool uri_is_identity(const struct wic_flow *flow, const url_t *uri)
 	char aor[256];
 
 	return !wic_sip_aor(NULL, uri, aor, sizeof aor) &&
-	       !strcmp(aor, flow->ident.aor);
+	       wic_ident_names(&flow->ident, aor);
 }
 
 /* Checks From and P-Preferred-Identity against the flow's identity. */
@@ -40,6 +42,12 @@ static const char *identity_mismatch(const struct wic_flow *flow,
 	     p; p = p->ppid_next)
 		if (!uri_is_identity(flow, p->ppid_url))
 			return "P-Preferred-Identity Not Allowed";
+	if (flow->ident.grant.number[0]) {
+		struct ident_grant g;
+		if (ident_lookup(flow->wic->ident, flow->ident.tenant->conf->name,
+				 flow->ident.grant.number, &g) == EPERM)
+			return "Identity Set Withdrawn";
+	}
 	return NULL;
 }
 

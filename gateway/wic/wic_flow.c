@@ -148,6 +148,12 @@ const char *wic_flow_identity(const struct wic_flow *flow)
 	return flow->ident.how != WIC_AUTHN_NONE ? flow->ident.aor : NULL;
 }
 
+const char *wic_flow_trunk(const struct wic_flow *flow)
+{
+	return flow->ident.how != WIC_AUTHN_NONE && flow->ident.grant.number[0] ?
+	       flow->ident.grant.trunk : NULL;
+}
+
 const struct conf_tenant *wic_flow_tenant(const struct wic_flow *flow)
 {
 	return flow->ident.how != WIC_AUTHN_NONE && flow->ident.tenant ?

@@ -8,6 +8,7 @@
 #define WTPF_WIC_PRIV_H
 
 #include "wic.h"
+#include "gateway/ident/ident.h"
 
 #include <glib.h>
 #include <stdint.h>
@@ -40,23 +41,33 @@ struct wic_issuer {
 	struct auth_keyset *keys;
 };
 
-/** Run-time state of a tenant: its issuers' keys. */
+/** Run-time state of a tenant: its issuers' keys. Lives as long as the
+ *  edge (flows point to it), across reloads. */
 struct wic_tenant {
+	char name[64];
+	bool removed;                  /**< gone from the configuration */
 	const struct conf_tenant *conf;
 	struct wic_issuer *issuers;
 	size_t issuer_count;
 };
 
 /** How a flow's identity was proven. */
-enum wic_authn { WIC_AUTHN_NONE = 0, WIC_AUTHN_BEARER, WIC_AUTHN_DIGEST };
+enum wic_authn { WIC_AUTHN_NONE = 0, WIC_AUTHN_BEARER, WIC_AUTHN_DIGEST,
+		 WIC_AUTHN_ANONYMOUS };
 
 /** An authenticated identity: who, of which tenant, until when. */
 struct wic_identity {
 	const struct wic_tenant *tenant;
 	enum wic_authn how;
-	char aor[256];        /**< canonical AOR the credentials cover */
-	char subject[256];    /**< token `sub` or digest username */
+	char aor[256];        /**< canonical AOR the credentials cover; with
+				   identity sets, sip:NUMBER@DOMAIN */
+	char alias[256];      /**< the AOR the client named instead (its
+				   subject's, before it learnt its number) */
+	char subject[256];    /**< token `sub`, digest username, anon-... */
+	bool claimed;         /**< the token named the identity (impu claim) */
 	time_t until;         /**< token expiry; 0: no expiry */
+	struct ident_grant grant;   /**< number, set and trunk; number ""
+				         when the tenant has no sets */
 };
 
 /** One queued outgoing WebSocket message. */
@@ -88,12 +99,13 @@ struct wic_flow {
 struct wic {
 	const struct conf *conf;
 	struct store *store;
+	struct ident *ident;
 	su_root_t *root;
 	su_home_t home[1];
 	void *gloop;
 	struct lws_context *lws;
 	struct wic_ws *ws;            /**< libwebsockets tables (wic_ws.c) */
-	struct wic_tenant *tenants;
+	struct wic_tenant **tenants;   /**< owned, each allocated on its own */
 	size_t tenant_count;
 	struct auth_digest *digest;
 	struct wic_reg *reg;
@@ -106,7 +118,27 @@ struct wic {
 	void *req_arg;
 	wic_flow_closed_h *closed_h;
 	void *closed_arg;
+	unsigned long ident_refused;  /**< registrations refused: no number */
 };
+
+/* wic_ident.c: identities of tenants with identity sets */
+bool wic_ident_anonymous_allowed(const struct conf_tenant *t);
+/** A REGISTER without credentials for sip:anonymous@DOMAIN, allowed. */
+bool wic_ident_is_anonymous_request(const struct conf_tenant *t,
+				    const sip_t *sip);
+/** Fills @p id for an anonymous user (subject from +sip.instance). */
+void wic_ident_anonymous(struct wic_flow *flow, const struct wic_tenant *t,
+			 const sip_t *sip, struct wic_identity *id);
+/**
+ * Acquires the number of @p id (claimed or allocated) and makes its AOR
+ * sip:NUMBER@DOMAIN, keeping the one named before as its alias. A tenant
+ * without sets: nothing changes. Answers @p st (403/503/500) and returns
+ * an error when refused.
+ */
+int wic_ident_register(struct wic *wic, struct wic_flow *flow,
+		       struct wic_strans *st, struct wic_identity *id);
+/** True when @p aor is the identity's AOR or its alias. */
+bool wic_ident_names(const struct wic_identity *id, const char *aor);
 
 /* wic_flow.c */
 int wic_flow_create(struct wic *wic, struct lws *wsi, struct wic_flow **flowp);
@@ -141,7 +173,7 @@ void wic_tl_tick(struct wic_tl *tl, time_t now);
 size_t wic_tl_count(const struct wic_tl *tl);
 
 /* wic_auth.c: authenticating requests */
-int wic_tenants_load(struct wic *wic);
+int wic_tenants_load(struct wic *wic, const struct conf *conf);
 void wic_tenants_free(struct wic *wic);
 const struct wic_tenant *wic_tenant_for(const struct wic *wic,
 					 const char *origin, const char *domain);

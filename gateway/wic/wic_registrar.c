@@ -6,6 +6,7 @@
  */
 #include "wic_priv.h"
 #include "conf/conf.h"
+#include "store/store.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -28,6 +29,7 @@ struct wic_binding {
 	char *instance;             /**< +sip.instance, or NULL */
 	char *reg_id;               /**< reg-id, or NULL */
 	char *call_id;
+	char *impi;                 /**< the device's private identity, or NULL */
 	uint32_t cseq;
 	time_t expires_at;
 	struct wic_flow *flow;
@@ -36,6 +38,8 @@ struct wic_binding {
 struct wic_reg_aor {
 	char *aor;
 	GList *bindings;            /**< struct wic_binding * (owned) */
+	char tenant[64];            /**< with a number: its tenant */
+	char number[NUMRANGE_NUM_MAX];  /**< "" : not a managed identity */
 };
 
 struct wic_reg {
@@ -71,11 +75,17 @@ static void binding_remove(struct wic_reg *reg, struct wic_binding *b,
 	a->bindings = g_list_remove(a->bindings, b);
 	if (b->flow)
 		b->flow->bindings = g_list_remove(b->flow->bindings, b);
+	if (b->impi)
+		(void)store_device_del(reg->wic->store, a->tenant, b->impi);
 	su_home_deinit(b->home);
 	free(b);
 	reg->nbindings--;
-	if (!a->bindings)
+	if (!a->bindings) {
+		/* the number's last device: its hold starts */
+		if (a->number[0])
+			ident_release(reg->wic->ident, a->tenant, a->number);
 		g_hash_table_remove(reg->aors, a->aor);
+	}
 }
 
 int wic_reg_create(struct wic *wic, struct wic_reg **regp)
@@ -221,7 +231,8 @@ static int reg_parse(struct wic_reg *reg, struct wic_strans *st, sip_t *sip,
 	return 0;
 }
 
-static struct wic_reg_aor *aor_get(struct wic_reg *reg, const char *aor)
+static struct wic_reg_aor *aor_get(struct wic_reg *reg, const char *aor,
+				   const struct wic_identity *id)
 {
 	struct wic_reg_aor *a = g_hash_table_lookup(reg->aors, aor);
 
@@ -232,16 +243,45 @@ static struct wic_reg_aor *aor_get(struct wic_reg *reg, const char *aor)
 		free(a);
 		return NULL;
 	}
+	snprintf(a->tenant, sizeof a->tenant, "%s", id->tenant->conf->name);
+	snprintf(a->number, sizeof a->number, "%s", id->grant.number);
 	g_hash_table_insert(reg->aors, a->aor, a);
 	return a;
 }
 
+/* A new device of a managed number: its private identity, in the store. */
+static void binding_device(struct wic_reg *reg, struct wic_binding *b,
+			   const struct wic_identity *id)
+{
+	struct store_device d;
+	char fallback[300];
+
+	if (!b->aor->number[0])
+		return;
+	memset(&d, 0, sizeof d);
+	snprintf(fallback, sizeof fallback, "%s:%s", b->call_id,
+		 b->contact->m_url->url_host ? b->contact->m_url->url_host : "");
+	if (ident_impi(reg->wic->ident, b->aor->tenant, b->aor->number,
+		       id->subject, b->instance, fallback, d.impi, sizeof d.impi))
+		return;
+	b->impi = su_strdup(b->home, d.impi);
+	snprintf(d.tenant, sizeof d.tenant, "%s", b->aor->tenant);
+	snprintf(d.impu, sizeof d.impu, "%s", b->aor->number);
+	snprintf(d.instance, sizeof d.instance, "%s", b->instance ? b->instance : "");
+	d.updated = (long long)time(NULL);
+	(void)store_device_put(reg->wic->store, &d);   /* logged on failure */
+}
+
 static int binding_apply(struct wic_reg *reg, struct wic_reg_aor *a,
 			 struct wic_flow *flow, const struct reg_req *r,
-			 const sip_t *sip)
+			 const sip_t *sip, const struct wic_identity *id)
 {
 	struct wic_binding *b = r->b;
+	char impi[256] = "";
+	bool fresh = !b;
 
+	if (b && b->impi)
+		snprintf(impi, sizeof impi, "%s", b->impi);
 	if (!b) {
 		b = calloc(1, sizeof *b);
 		if (!b)
@@ -262,6 +302,9 @@ static int binding_apply(struct wic_reg *reg, struct wic_reg_aor *a,
 	b->call_id = su_strdup(b->home, sip->sip_call_id->i_id);
 	b->cseq = sip->sip_cseq->cs_seq;
 	b->expires_at = time(NULL) + r->expires;
+	b->impi = impi[0] ? su_strdup(b->home, impi) : NULL;
+	if (fresh && b->contact)
+		binding_device(reg, b, id);
 	if (b->flow != flow) {
 		if (b->flow)
 			b->flow->bindings = g_list_remove(b->flow->bindings, b);
@@ -273,12 +316,12 @@ static int binding_apply(struct wic_reg *reg, struct wic_reg_aor *a,
 
 /* 200 OK listing every binding of the AOR with its remaining time. */
 static void reg_reply_ok(struct wic_strans *st, struct wic_reg_aor *a,
-			 const char *aor, bool outbound)
+			 const struct wic_identity *id, bool outbound)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	sip_contact_t *list = NULL, **tail = &list;
 	time_t now = time(NULL);
-	char exp[32], pau[300];
+	char exp[32], pau[320];
 
 	for (GList *l = a ? a->bindings : NULL; l; l = l->next) {
 		struct wic_binding *b = l->data;
@@ -294,7 +337,12 @@ static void reg_reply_ok(struct wic_strans *st, struct wic_reg_aor *a,
 		*tail = m;
 		tail = &m->m_next;
 	}
-	snprintf(pau, sizeof pau, "P-Associated-URI: <%s>", aor);
+	/* RFC 7315: the client learns its identity, its number too. */
+	if (id->grant.number[0])
+		snprintf(pau, sizeof pau, "P-Associated-URI: <%s>, <tel:%s>",
+			 id->aor, id->grant.number);
+	else
+		snprintf(pau, sizeof pau, "P-Associated-URI: <%s>", id->aor);
 	wic_strans_reply(st, SIP_200_OK, SIPTAG_CONTACT(list),
 			 TAG_IF(outbound, SIPTAG_REQUIRE_STR("outbound")),
 			 SIPTAG_HEADER_STR(pau), TAG_END());
@@ -302,7 +350,7 @@ static void reg_reply_ok(struct wic_strans *st, struct wic_reg_aor *a,
 }
 
 /* Applies Contact @p i of @p rr: removes, refreshes or adds its binding. */
-static int reg_apply_one(struct wic_reg *reg, const char *aor,
+static int reg_apply_one(struct wic_reg *reg, const struct wic_identity *id,
 			 struct wic_flow *flow, struct reg_req *rr, size_t n,
 			 size_t i, const sip_t *sip)
 {
@@ -318,13 +366,26 @@ static int reg_apply_one(struct wic_reg *reg, const char *aor,
 		binding_remove(reg, b, "un-registered");
 		return 0;
 	}
-	a = aor_get(reg, aor);
+	a = aor_get(reg, id->aor, id);
 	if (!a)
 		return ENOMEM;
 	if (!b) {   /* an earlier Contact of this request may have made it */
 		rr[i].b = binding_find(a, &rr[i], flow);
 	}
-	return binding_apply(reg, a, flow, &rr[i], sip);
+	return binding_apply(reg, a, flow, &rr[i], sip, id);
+}
+
+/* The flow's earlier identity is another one than @p id. */
+static bool flow_bound_elsewhere(const struct wic_flow *flow,
+				 const struct wic_identity *id)
+{
+	const struct wic_identity *f = &flow->ident;
+
+	if (f->how == WIC_AUTHN_NONE)
+		return false;
+	if (f->grant.number[0])
+		return strcmp(f->aor, id->aor) != 0;
+	return !wic_ident_names(id, f->aor);
 }
 
 /* Picks the tenant and proves the identity; answers and fails otherwise. */
@@ -344,21 +405,35 @@ static int reg_authenticate(struct wic_reg *reg, struct wic_flow *flow,
 		wic_strans_reply(st, 403, "Domain Not Served Here", TAG_END());
 		return EPERM;
 	}
-	if (flow->ident_from_handshake && !sip->sip_authorization &&
+	if (flow->ident.how != WIC_AUTHN_NONE && !sip->sip_authorization &&
 	    flow->ident.tenant == t &&
+	    (flow->ident_from_handshake ||
+	     flow->ident.how == WIC_AUTHN_ANONYMOUS) &&
 	    (!flow->ident.until || flow->ident.until > now)) {
 		*id = flow->ident;
+	} else if (wic_ident_is_anonymous_request(t->conf, sip)) {
+		wic_ident_anonymous(flow, t, sip, id);
 	} else if (wic_auth_request(flow, st, sip, t, id)) {
 		return EACCES;
 	}
-	if (strcmp(id->aor, aor)) {
+	if (!wic_ident_names(id, aor) && !id->grant.number[0] &&
+	    !ident_managed(reg->wic->ident, t->conf->name)) {
 		log_warn("reg", flow->id, "REGISTER for %s refused: credentials "
 			 "cover %s", aor, id->aor);
 		wic_strans_reply(st, 403, "Identity Not Covered By Credentials",
 				 TAG_END());
 		return EPERM;
 	}
-	if (flow->ident.how != WIC_AUTHN_NONE && strcmp(flow->ident.aor, aor)) {
+	if (wic_ident_register(reg->wic, flow, st, id))
+		return EPERM;
+	if (!wic_ident_names(id, aor)) {
+		log_warn("reg", flow->id, "REGISTER for %s refused: credentials "
+			 "cover %s", aor, id->aor);
+		wic_strans_reply(st, 403, "Identity Not Covered By Credentials",
+				 TAG_END());
+		return EPERM;
+	}
+	if (flow_bound_elsewhere(flow, id)) {
 		wic_strans_reply(st, 403, "Flow Bound To Another Identity", TAG_END());
 		return EPERM;
 	}
@@ -384,15 +459,55 @@ static int reg_wildcard(struct wic_reg *reg, struct wic_strans *st,
 	return 0;
 }
 
+/* A REGISTER that left the number without devices: its hold starts. */
+static void reg_release_unbound(struct wic_reg *reg,
+				const struct wic_identity *id)
+{
+	if (id->grant.number[0] && !g_hash_table_lookup(reg->aors, id->aor))
+		ident_release(reg->wic->ident, id->tenant->conf->name,
+			      id->grant.number);
+}
+
+static void reg_do(struct wic_reg *reg, struct wic_flow *flow,
+		   struct wic_strans *st, sip_t *sip, struct wic_identity *id)
+{
+	struct reg_req rr[16];
+	struct wic_reg_aor *a = g_hash_table_lookup(reg->aors, id->aor);
+	bool outbound = false;
+	size_t n = 0;
+
+	if (sip->sip_contact && sip->sip_contact->m_url->url_type == url_any) {
+		if (reg_wildcard(reg, st, sip, a))
+			return;
+		a = g_hash_table_lookup(reg->aors, id->aor);
+		log_info("reg", flow->id, "REGISTER aor=%s * -> 200", id->aor);
+		reg_reply_ok(st, a, id, false);
+		return;
+	}
+	memset(rr, 0, sizeof rr);
+	if (reg_parse(reg, st, sip, a, flow, rr, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (rr[i].reg_id)
+			outbound = true;
+		if (reg_apply_one(reg, id, flow, rr, n, i, sip)) {
+			wic_strans_reply(st, 500, "Out of Memory", TAG_END());
+			return;
+		}
+	}
+	a = g_hash_table_lookup(reg->aors, id->aor);
+	log_info("reg", flow->id, "REGISTER aor=%s contacts=%zu -> 200 bindings=%u%s%s",
+		 id->aor, n, a ? g_list_length(a->bindings) : 0,
+		 id->alias[0] ? " as=" : "", id->alias);
+	reg_reply_ok(st, a, id, outbound && sip->sip_supported &&
+		     sip_has_feature(sip->sip_supported, "outbound"));
+}
+
 void wic_reg_on_register(struct wic_reg *reg, struct wic_flow *flow,
 			 struct wic_strans *st, sip_t *sip)
 {
 	struct wic_identity id;
-	struct reg_req rr[16];
-	struct wic_reg_aor *a;
 	char aor[256];
-	bool outbound = false;
-	size_t n = 0;
 
 	if (wic_sip_aor(NULL, sip->sip_to->a_url, aor, sizeof aor)) {
 		wic_strans_reply(st, 400, "Invalid AOR in To", TAG_END());
@@ -404,36 +519,17 @@ void wic_reg_on_register(struct wic_reg *reg, struct wic_flow *flow,
 		wic_strans_reply(st, 416, "REGISTER Needs a SIP Domain URI", TAG_END());
 		return;
 	}
-	if (reg_authenticate(reg, flow, st, sip, aor, &id))
+	memset(&id, 0, sizeof id);
+	if (reg_authenticate(reg, flow, st, sip, aor, &id)) {
+		reg_release_unbound(reg, &id);
 		return;
+	}
 	if (flow->ident.how == WIC_AUTHN_NONE || !flow->ident_from_handshake ||
-	    (id.until && id.until > flow->ident.until))
+	    flow->ident.how == WIC_AUTHN_ANONYMOUS ||
+	    (id.until && id.until > flow->ident.until) || id.grant.number[0])
 		flow->ident = id;   /* the freshest credentials */
-	a = g_hash_table_lookup(reg->aors, aor);
-	if (sip->sip_contact && sip->sip_contact->m_url->url_type == url_any) {
-		if (reg_wildcard(reg, st, sip, a))
-			return;
-		a = g_hash_table_lookup(reg->aors, aor);
-		log_info("reg", flow->id, "REGISTER aor=%s * -> 200", aor);
-		reg_reply_ok(st, a, aor, false);
-		return;
-	}
-	memset(rr, 0, sizeof rr);
-	if (reg_parse(reg, st, sip, a, flow, rr, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (rr[i].reg_id)
-			outbound = true;
-		if (reg_apply_one(reg, aor, flow, rr, n, i, sip)) {
-			wic_strans_reply(st, 500, "Out of Memory", TAG_END());
-			return;
-		}
-	}
-	a = g_hash_table_lookup(reg->aors, aor);
-	log_info("reg", flow->id, "REGISTER aor=%s contacts=%zu -> 200 bindings=%u",
-		 aor, n, a ? g_list_length(a->bindings) : 0);
-	reg_reply_ok(st, a, aor, outbound && sip->sip_supported &&
-		     sip_has_feature(sip->sip_supported, "outbound"));
+	reg_do(reg, flow, st, sip, &id);
+	reg_release_unbound(reg, &id);
 }
 
 size_t wic_lookup(struct wic *wic, const char *aor, struct wic_target *out,
