@@ -270,6 +270,8 @@ static void binding_device(struct wic_reg *reg, struct wic_binding *b,
 	snprintf(d.instance, sizeof d.instance, "%s", b->instance ? b->instance : "");
 	d.updated = (long long)time(NULL);
 	(void)store_device_put(reg->wic->store, &d);   /* logged on failure */
+	log_info("reg", b->flow ? b->flow->id : 0, "device impu=%s impi=%s "
+		 "instance=%s", d.impu, d.impi, d.instance[0] ? d.instance : "-");
 }
 
 static int binding_apply(struct wic_reg *reg, struct wic_reg_aor *a,
