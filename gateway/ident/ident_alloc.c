@@ -211,14 +211,16 @@ static int acquire_allocated(struct ident *id, struct id_tenant *t,
 	return err;
 }
 
-/* The set a claimed number lies in: the first enabled one. */
+/* The set a claimed number lies in: the first enabled one. Anonymous
+ * pools are for users who did not authenticate: never claimed. */
 static struct id_set *claim_set(struct id_tenant *t, const char *num,
 				const char **why)
 {
 	bool disabled = false;
 
 	for (size_t i = 0; i < t->nsets; i++) {
-		if (!numrange_contains(t->sets[i].range, num))
+		if (t->sets[i].anonymous ||
+		    !numrange_contains(t->sets[i].range, num))
 			continue;
 		if (t->sets[i].enabled)
 			return &t->sets[i];

@@ -640,6 +640,9 @@ static void test_anonymous_set(void **state)
 	expect_refusal(f, f->id, "anon-2", NULL, false, ENOSPC,
 		       "no free identity left in the range");
 	assert_int_equal(count(f->id, NULL), RANGE_SZ + 3);
+	/* an anonymous pool's numbers are never claimed by a token */
+	expect_refusal(f, f->id, "user99", "+4930123410005", false, EPERM,
+		       "identity outside the tenant's ranges");
 }
 
 /* ---- 6. release and hold --------------------------------------------------------- */

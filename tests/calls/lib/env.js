@@ -55,15 +55,16 @@ const tokenFor = (number, sub = `u${number.replace(/\D/g, '')}`) =>
 
 // Starts wtpfd with the trunk; debug log with every W8 message (TPORT_LOG).
 // Resolves once it listens (and, in registration mode, once registered
-// unless o.waitRegistered === false).
+// unless o.waitRegistered === false). o.tenant: more options of the tenant
+// (ranges, identity_sets...); o.trunks: further trunks after "ims".
 async function startWtpf(dir, o = {}) {
   process.env.TPORT_LOG = '1';
   fs.mkdirSync(path.join(dir, 'wtpfd'), { recursive: true });
   const gw = await startGateway({
     dir: path.join(dir, 'wtpfd'),
     logLevel: 'debug',
-    tenants: [tenant(o.origins || ['http://127.0.0.1'])],
-    extra: { trunks: [trunk(o.trunk)] },
+    tenants: [tenant(o.origins || ['http://127.0.0.1'], o.tenant)],
+    extra: { trunks: [trunk(o.trunk), ...(o.trunks || [])] },
   });
   gw.saveLog = () => fs.writeFileSync(path.join(dir, 'wtpfd.log'), gw.log() + '\n');
   const mode = (o.trunk && o.trunk.mode) || 'registration';

@@ -170,6 +170,19 @@ class Gateway {
     }
   }
 
+  // Writes the configuration again: `text`, or gw.config as libconfig.
+  writeConfig(text) {
+    fs.writeFileSync(this.confPath, text === undefined ? toLibconfig(this.config) : text);
+  }
+
+  // SIGHUP by PID; resolves with the line that tells how the reload went
+  // ("configuration reloaded", or "reload refused..."/"reload failed...").
+  reload(timeoutMs = 5000) {
+    const from = this.mark();
+    process.kill(this.pid, 'SIGHUP');
+    return this.waitLog(/configuration reloaded|reload (refused|failed)/, timeoutMs, from);
+  }
+
   cleanup() {
     if (!process.env.WTPF_KEEP_TMP) fs.rmSync(this.dir, { recursive: true, force: true });
   }
@@ -177,7 +190,8 @@ class Gateway {
 
 // opts: { websocket, registrar, auth, tenants, extraOrigins, extra, tls,
 //         logLevel, users: [[tenant, user, password]], wrapper: [cmd, ...args],
-//         startTimeoutMs, dir }
+//         startTimeoutMs, dir (an existing folder: its store is kept, so a
+//         gateway can be started again on the store of one that died) }
 async function startGateway(opts = {}) {
   if (!WTPFD) throw new Error('WTPFD is not set (the path of the wtpfd binary)');
   const gw = new Gateway();
@@ -205,6 +219,7 @@ async function startGateway(opts = {}) {
     ...(opts.extra || {}),   // other top-level groups (trunks...)
   };
   gw.confPath = path.join(gw.dir, 'wtpf.conf');
+  gw.storePath = path.resolve(gw.dir, gw.config.store.path);
   fs.writeFileSync(gw.confPath, toLibconfig(gw.config));
   gw.wsUrl = `ws://127.0.0.1:${gw.wsPort}`;
   gw.wssUrl = opts.tls ? `wss://127.0.0.1:${gw.wssPort}` : null;
