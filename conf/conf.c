@@ -160,6 +160,16 @@ static const struct conf_opt trunk_opts[] = {
 	{ NULL }
 };
 
+static const struct conf_opt admin_opts[] = {
+	{ "address", CT_STR, OFF(struct conf_admin, address),
+	  .def_str = "127.0.0.1", .doc = "address of the admin HTTP listener "
+					  "(keep it on loopback or a management network)" },
+	{ "port", CT_INT, OFF(struct conf_admin, port), .def_int = 8090,
+	  .min = 0, .max = 65535,
+	  .doc = "its port (GET /metrics for Prometheus, GET /health); 0: none" },
+	{ NULL }
+};
+
 static const struct conf_opt websocket_opts[] = {
 	{ "ws_address", CT_STR, OFF(struct conf_websocket, ws_address),
 	  .def_str = "127.0.0.1", .doc = "address of the plain ws listener" },
@@ -233,6 +243,8 @@ const struct conf_opt conf_root_opts[] = {
 	  .doc = "token and digest verification" },
 	{ "store", CT_GROUP, OFF(struct conf, store), .sub = store_opts,
 	  .doc = "persistent store" },
+	{ "admin", CT_GROUP, OFF(struct conf, admin), .sub = admin_opts,
+	  .doc = "operations listener: metrics and health" },
 	{ "trunks", CT_LIST, OFF(struct conf, trunks), .sub = trunk_opts,
 	  .elem_size = sizeof(struct conf_trunk),
 	  .count_off = OFF(struct conf, trunk_count),

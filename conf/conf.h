@@ -118,6 +118,11 @@ struct conf_auth {
 	int max_nonces;         /**< outstanding nonces kept for replay checks */
 };
 
+struct conf_admin {
+	char *address;          /**< listener address (default loopback only) */
+	int port;               /**< 0 disables the admin listener */
+};
+
 struct conf_store {
 	char *path;             /**< SQLite database file */
 };
@@ -129,6 +134,7 @@ struct conf {
 	struct conf_registrar registrar;
 	struct conf_auth auth;
 	struct conf_store store;
+	struct conf_admin admin;
 	struct conf_tenant *tenants;
 	size_t tenant_count;
 	struct conf_trunk *trunks;

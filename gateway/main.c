@@ -3,7 +3,9 @@
  * driving Sofia-SIP (su_glib root) and libwebsockets (foreign GLib loop).
  */
 #include "gateway/call/call.h"
+#include "gateway/admin/admin.h"
 #include "gateway/cli.h"
+#include "gateway/metrics.h"
 #include "gateway/ident/ident.h"
 #include "conf/conf.h"
 #include "store/store.h"
@@ -32,6 +34,8 @@ struct gw {
 	struct wic *wic;
 	struct w8 *w8;
 	struct call_core *calls;
+	struct admin *admin;
+	struct metrics_src metrics;
 	const char *conf_path;
 	GSList *old_confs;         /**< replaced by reloads, kept: still borrowed */
 	gint64 stop_deadline;
@@ -128,6 +132,19 @@ static gboolean on_reload(gpointer arg)
 	return G_SOURCE_CONTINUE;
 }
 
+static int gw_admin_start(struct gw *gw)
+{
+	int err = admin_create(&gw->admin, &gw->conf->admin, gw->loop);
+
+	if (err)
+		return err;
+	gw->metrics = (struct metrics_src){ &gw->conf, gw->wic, gw->w8,
+					    gw->calls, gw->ident };
+	admin_route_add(gw->admin, "/metrics", metrics_get, &gw->metrics);
+	admin_route_add(gw->admin, "/health", metrics_health, NULL);
+	return 0;
+}
+
 static int gw_start(struct gw *gw, const char *path)
 {
 	enum log_level lvl = LOG_INFO;
@@ -162,11 +179,14 @@ static int gw_start(struct gw *gw, const char *path)
 				       gw->ident);
 	if (!err)
 		gw_trunks_apply(gw);
+	if (!err)
+		err = gw_admin_start(gw);
 	return err;
 }
 
 static void gw_stop(struct gw *gw)
 {
+	admin_destroy(gw->admin);
 	call_core_destroy(gw->calls);
 	wic_destroy(gw->wic);
 	w8_destroy(gw->w8);

@@ -383,3 +383,10 @@ size_t ident_count(const struct ident *id, const char *tenant, size_t *held)
 		*held = t ? t->held : 0;
 	return t ? g_hash_table_size(t->by_number) : 0;
 }
+
+unsigned long ident_refused(const struct ident *id, const char *tenant)
+{
+	const struct id_tenant *t = id ? id_tenant_find(id, tenant) : NULL;
+
+	return t ? t->refused : 0;
+}

@@ -98,6 +98,9 @@ bool ident_trunk_wanted(const struct ident *id, const char *trunk);
 /** Numbers of @p tenant allocated (in use or held); @p held gets the held. */
 size_t ident_count(const struct ident *id, const char *tenant, size_t *held);
 
+/** Acquisitions of @p tenant refused for want of room (ENOSPC) so far. */
+unsigned long ident_refused(const struct ident *id, const char *tenant);
+
 /**
  * Writes the private identity of a device to @p out from the tenant's
  * impi_template: {user} the number, {subject}, {device} (a short hash of

@@ -310,6 +310,7 @@ int ident_acquire(struct ident *id, const char *tenant, const char *subject,
 		  const char **why)
 {
 	struct id_tenant *t = id ? id_tenant_find(id, tenant) : NULL;
+	int err;
 
 	memset(out, 0, sizeof *out);
 	if (!t || !t->nsets) {
@@ -321,9 +322,11 @@ int ident_acquire(struct ident *id, const char *tenant, const char *subject,
 		*why = "no subject";
 		return EPERM;
 	}
-	if (claim)
-		return acquire_claimed(id, t, subject, claim, out, why);
-	return acquire_allocated(id, t, subject, anonymous, out, why);
+	err = claim ? acquire_claimed(id, t, subject, claim, out, why)
+		    : acquire_allocated(id, t, subject, anonymous, out, why);
+	if (err == ENOSPC)
+		t->refused++;
+	return err;
 }
 
 void ident_release(struct ident *id, const char *tenant, const char *number)

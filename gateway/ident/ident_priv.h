@@ -38,6 +38,7 @@ struct id_tenant {
 	GHashTable *by_number;      /**< number -> struct id_alloc * (owned) */
 	GHashTable *by_subject;     /**< "set\nsubject" -> struct id_alloc * */
 	size_t held;
+	unsigned long refused;      /**< acquisitions refused for want of room */
 };
 
 struct ident {

@@ -57,6 +57,9 @@ size_t wic_shutdown(struct wic *wic);
 /** Number of open WebSocket flows. O(1). */
 size_t wic_flow_count(const struct wic *wic);
 
+/** Number of registered bindings (devices) over all AORs. O(1). */
+size_t wic_binding_count(const struct wic *wic);
+
 /** Frees the edge, closing what is still open. NULL is allowed. */
 void wic_destroy(struct wic *wic);
 

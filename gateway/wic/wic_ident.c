@@ -116,8 +116,6 @@ int wic_ident_register(struct wic *wic, struct wic_flow *flow,
 			    id->claimed ? claim : NULL,
 			    id->how == WIC_AUTHN_ANONYMOUS, &g, &why);
 	if (err) {
-		if (err == ENOSPC)
-			wic->ident_refused++;
 		refuse(flow, st, id, err, why);
 		return err;
 	}

@@ -118,7 +118,6 @@ struct wic {
 	void *req_arg;
 	wic_flow_closed_h *closed_h;
 	void *closed_arg;
-	unsigned long ident_refused;  /**< registrations refused: no number */
 };
 
 /* wic_ident.c: identities of tenants with identity sets */

@@ -124,6 +124,11 @@ void wic_reg_destroy(struct wic_reg *reg)
 	free(reg);
 }
 
+size_t wic_binding_count(const struct wic *wic)
+{
+	return wic->reg ? wic->reg->nbindings : 0;
+}
+
 size_t wic_reg_binding_count(const struct wic_reg *reg)
 {
 	return reg->nbindings;

@@ -372,8 +372,15 @@ describe('B. limits and live reload (SIGHUP)', { timeout: 30000 }, () => {
 
     let mark = gw.mark();
     const c3 = await device(bed);
+    const M = (name) => gw.metric(`${name}{tenant="acme"}`);
+    assert.equal(await M('wtpf_identities_refused_total'), 0);
     refused(await register(c3, { sub: 'b3' }), 503, 'Tenant Identity Limit Reached');
     await gw.waitLog(/REGISTER of sip:b3@acme\.test \(tenant acme, subject b3\) refused: tenant identity limit reached/, 2000, mark);
+    // the metric counts the refusal, next to the numbers in use and the limit
+    assert.equal(await M('wtpf_identities_refused_total'), 1);
+    assert.equal(await M('wtpf_identities_in_use'), 2);
+    assert.equal(await M('wtpf_identities_held'), 1);
+    assert.equal(await M('wtpf_identities_limit'), 2);
     // the held number's owner is not refused: it is still hers
     assert.equal((await registerNew(bed, 'b2')).number, N(2));
 
@@ -382,6 +389,7 @@ describe('B. limits and live reload (SIGHUP)', { timeout: 30000 }, () => {
     mark = gw.mark();
     assert.match(await gw.reload(), /configuration reloaded/);
     assert.equal(numberOf(await register(c3, { sub: 'b3' })), N(3), 'no restart needed');
+    assert.equal(await M('wtpf_identities_limit'), 3, 'the metric follows the reload');
     refused(await register(await device(bed), { sub: 'b4' }), 503, 'Tenant Identity Limit Reached');
     assert.equal(allocations(gw).length, 3);
   });

@@ -133,6 +133,20 @@ class Gateway {
     });
   }
 
+  // GET on the admin listener: resolves with { status, type, body }.
+  async admin(path) {
+    const r = await fetch(`http://127.0.0.1:${this.adminPort}${path}`);
+    return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+  }
+
+  // The value of one Prometheus sample, e.g. metric('wtpf_calls_active')
+  // or metric('wtpf_identities_in_use{tenant="acme"}'); undefined if absent.
+  async metric(sample) {
+    const { body } = await this.admin('/metrics');
+    const line = body.split('\n').find((l) => l.startsWith(`${sample} `));
+    return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+  }
+
   // Marks the log so that waitLog(re, t, mark) only looks at what follows.
   mark() { return this.lines.length; }
 
@@ -199,6 +213,7 @@ async function startGateway(opts = {}) {
   copyKeys(gw.dir);
   gw.wsPort = await freePort();
   gw.wssPort = opts.tls ? await freePort() : 0;
+  gw.adminPort = await freePort();
   const websocket = {
     ws_address: '127.0.0.1', ws_port: gw.wsPort,
     wss_address: '127.0.0.1', wss_port: gw.wssPort,
@@ -215,6 +230,7 @@ async function startGateway(opts = {}) {
     registrar: { min_expires: 60, max_expires: 3600, default_expires: 600, ...(opts.registrar || {}) },
     auth: { clock_skew: 30, nonce_lifetime: 300, max_nonces: 1000, ...(opts.auth || {}) },
     store: { path: 'wtpf.db' },
+    admin: { address: '127.0.0.1', port: gw.adminPort },
     tenants: opts.tenants || defaultTenants(opts.extraOrigins),
     ...(opts.extra || {}),   // other top-level groups (trunks...)
   };
