@@ -35,6 +35,7 @@ struct ident_grant {
 	char set[64];                    /**< the identity set's name */
 	char trunk[64];                  /**< the set's trunk ("" : first one) */
 	bool allocated;                  /**< picked by us (else claimed) */
+	bool fresh;                      /**< this acquisition created it */
 };
 
 /**
@@ -77,6 +78,13 @@ int ident_acquire(struct ident *id, const char *tenant, const char *subject,
  * 0 it is freed at once). Unknown numbers are ignored.
  */
 void ident_release(struct ident *id, const char *tenant, const char *number);
+
+/**
+ * Undoes a fresh acquisition that no device used (the request failed after
+ * it): the number is freed at once, not held. Numbers held or unknown are
+ * left alone.
+ */
+void ident_discard(struct ident *id, const char *tenant, const char *number);
 
 /** Frees the numbers whose hold ended by @p now. O(allocations). */
 void ident_tick(struct ident *id, time_t now);

@@ -204,6 +204,7 @@ static int acquire_allocated(struct ident *id, struct id_tenant *t,
 		snprintf(out->set, sizeof out->set, "%s", s->name);
 		snprintf(out->trunk, sizeof out->trunk, "%s", s->trunk);
 		out->allocated = true;
+		out->fresh = true;
 		log_info("ident", 0, "tenant %s: %s allocated to %s (set %s)",
 			 t->name, a->number, subject, s->name);
 		return 0;
@@ -294,6 +295,7 @@ static int acquire_claimed(struct ident *id, struct id_tenant *t,
 			*why = "store failure";
 			return EIO;
 		}
+		out->fresh = true;
 	} else if (alloc_use(id, t, a)) {
 		*why = "store failure";
 		return EIO;
@@ -352,6 +354,19 @@ void ident_release(struct ident *id, const char *tenant, const char *number)
 	t->held++;
 	log_info("ident", 0, "tenant %s: %s held for %s for %llds", t->name,
 		 number, a->subject, hold);
+}
+
+void ident_discard(struct ident *id, const char *tenant, const char *number)
+{
+	struct id_tenant *t = id ? id_tenant_find(id, tenant) : NULL;
+	struct id_alloc *a;
+
+	if (!t || !(a = g_hash_table_lookup(t->by_number, number)) ||
+	    a->hold_until)
+		return;
+	if (!alloc_drop(id, t, a))
+		log_info("ident", 0, "tenant %s: %s freed (its registration "
+			 "failed)", t->name, number);
 }
 
 void ident_tick(struct ident *id, time_t now)

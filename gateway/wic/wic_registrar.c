@@ -466,13 +466,15 @@ static int reg_wildcard(struct wic_reg *reg, struct wic_strans *st,
 	return 0;
 }
 
-/* A REGISTER that left the number without devices: its hold starts. */
+/* A REGISTER that left the number without devices: its hold starts; a
+ * number this very request allocated and never used is freed at once. */
 static void reg_release_unbound(struct wic_reg *reg,
 				const struct wic_identity *id)
 {
-	if (id->grant.number[0] && !g_hash_table_lookup(reg->aors, id->aor))
-		ident_release(reg->wic->ident, id->tenant->conf->name,
-			      id->grant.number);
+	if (!id->grant.number[0] || g_hash_table_lookup(reg->aors, id->aor))
+		return;
+	(id->grant.fresh ? ident_discard : ident_release)(reg->wic->ident,
+		id->tenant->conf->name, id->grant.number);
 }
 
 static void reg_do(struct wic_reg *reg, struct wic_flow *flow,

@@ -209,6 +209,11 @@ describe('A. allocation, hold, claims, devices, races', { timeout: 40000 }, () =
     // ...but not another user's number
     refused(await register(s1.c, { sub: 's1', to: `sip:${N(2)}@${DOMAIN}` }), 403,
       'Identity Not Covered By Credentials');
+    // a new subject refused so leaves no number behind (not even held)
+    mark = gw.mark();
+    refused(await register(await device(bed), { sub: 's9', to: `sip:${N(2)}@${DOMAIN}` }), 403,
+      'Identity Not Covered By Credentials');
+    await gw.waitLog(/freed \(its registration failed\)/, 2000, mark);
 
     assert.deepEqual(allocations(gw), [
       { idset: 'main', impu: N(1), subject: 's1', hold_until: 0 },
