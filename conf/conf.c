@@ -33,6 +33,35 @@ static const struct conf_opt issuer_opts[] = {
 	{ NULL }
 };
 
+static const struct conf_opt rule_opts[] = {
+	{ "match", CT_STR, OFF(struct conf_rule, match), .required = 1,
+	  .doc = "POSIX extended regular expression (anchor it with ^ and $)" },
+	{ "replace", CT_STR, OFF(struct conf_rule, replace), .required = 1,
+	  .doc = "replacement: $0 the match, $1..$9 its groups, $$ a dollar; "
+		 "a result starting tel: or sip: is used as the URI as it is" },
+	{ NULL }
+};
+
+static const struct conf_opt services_opts[] = {
+	{ "emergency", CT_STRV, OFF(struct conf_services, emergency),
+	  .doc = "emergency numbers: passed to IMS untouched (no dial plan, "
+		 "no barring) and never diverted" },
+	{ "barred", CT_STRV, OFF(struct conf_services, barred),
+	  .doc = "regular expressions of barred destinations (e.g. premium "
+		 "rate), matched against the dialled number: 403" },
+	{ "dial_plan", CT_LIST, OFF(struct conf_services, dial_plan),
+	  .sub = rule_opts, .elem_size = sizeof(struct conf_rule),
+	  .count_off = OFF(struct conf_services, dial_plan_count),
+	  .doc = "what a browser dials -> the Request-URI toward IMS; the first "
+		 "rule that matches applies, no match passes the number as dialled" },
+	{ "caller_display", CT_LIST, OFF(struct conf_services, caller_display),
+	  .sub = rule_opts, .elem_size = sizeof(struct conf_rule),
+	  .count_off = OFF(struct conf_services, caller_display_count),
+	  .doc = "the calling number of an inbound call as the browser sees "
+		 "it (first match)" },
+	{ NULL }
+};
+
 static const struct conf_opt idset_opts[] = {
 	{ "name", CT_STR, OFF(struct conf_idset, name), .required = 1,
 	  .doc = "name of the set, unique within the tenant (\"main\" is the "
@@ -91,6 +120,10 @@ static const struct conf_opt tenant_opts[] = {
 	  .elem_size = sizeof(struct conf_issuer),
 	  .count_off = OFF(struct conf_tenant, issuer_count),
 	  .doc = "token issuers trusted for Bearer authentication" },
+	{ "services", CT_GROUP, OFF(struct conf_tenant, services),
+	  .sub = services_opts,
+	  .doc = "the third party's services: number transformation, barring, "
+		 "emergency numbers" },
 	{ "identity_sets", CT_LIST, OFF(struct conf_tenant, idsets),
 	  .sub = idset_opts, .elem_size = sizeof(struct conf_idset),
 	  .count_off = OFF(struct conf_tenant, idset_count),

@@ -55,6 +55,22 @@ struct conf_trunk {
 	enum conf_trunk_mode mode_id;  /**< derived from mode */
 };
 
+/** A rewriting rule: POSIX ERE and a replacement with $0..$9 (util/rewrite.h). */
+struct conf_rule {
+	char *match;
+	char *replace;
+};
+
+/** A tenant's services (seed 001), run by gateway/svc/. */
+struct conf_services {
+	conf_strv_t emergency;      /**< numbers that pass untouched, never diverted */
+	conf_strv_t barred;         /**< patterns of destinations refused (403) */
+	struct conf_rule *dial_plan;    /**< dialled -> target toward IMS, first match */
+	size_t dial_plan_count;
+	struct conf_rule *caller_display;   /**< inbound calling number as shown */
+	size_t caller_display_count;
+};
+
 /** How identities are picked from a set's free numbers. */
 enum conf_alloc { CONF_ALLOC_SEQUENTIAL = 0, CONF_ALLOC_RANDOM = 1 };
 
@@ -87,6 +103,7 @@ struct conf_tenant {
 	char *impi_template;    /**< private identity of each device */
 	struct conf_issuer *issuers;
 	size_t issuer_count;
+	struct conf_services services;
 	struct conf_idset *idsets;  /**< further identity sets (the first set,
 					 "main", is trunk + ranges) */
 	size_t idset_count;

@@ -6,6 +6,7 @@
 #include "conf_priv.h"
 #include "util/log.h"
 #include "util/numrange.h"
+#include "util/rewrite.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -124,6 +125,56 @@ static void check_idset(struct conf_ctx *cx, const config_setting_t *root,
 	check_ranges(cx, root, path, s->ranges);
 }
 
+/* Every rule and pattern of the services must compile. */
+static void check_rules(struct conf_ctx *cx, const config_setting_t *root,
+			const char *at, const char *list,
+			const struct conf_rule *rules, size_t n)
+{
+	char path[200], msg[160];
+
+	for (size_t k = 0; k < n; k++) {
+		struct rewrite *r = NULL;
+		const char *why = "";
+		if (!rewrite_compile(&r, rules[k].match, rules[k].replace, &why)) {
+			rewrite_free(r);
+			continue;
+		}
+		snprintf(path, sizeof path, "%s.services.%s.[%zu].match", at, list, k);
+		snprintf(msg, sizeof msg, "'%.60s' -> '%.40s': %s", rules[k].match,
+			 rules[k].replace, why);
+		err_at(cx, root, path, msg);
+	}
+}
+
+static void check_services(struct conf_ctx *cx, const config_setting_t *root,
+			   const char *at, const struct conf_services *s)
+{
+	char path[200], msg[160];
+
+	check_rules(cx, root, at, "dial_plan", s->dial_plan, s->dial_plan_count);
+	check_rules(cx, root, at, "caller_display", s->caller_display,
+		    s->caller_display_count);
+	for (size_t k = 0; s->barred && s->barred[k]; k++) {
+		struct rewrite *r = NULL;
+		const char *why = "";
+		if (!rewrite_compile(&r, s->barred[k], NULL, &why)) {
+			rewrite_free(r);
+			continue;
+		}
+		snprintf(path, sizeof path, "%s.services.barred", at);
+		snprintf(msg, sizeof msg, "'%.60s': %s", s->barred[k], why);
+		err_at(cx, root, path, msg);
+	}
+	for (size_t k = 0; s->emergency && s->emergency[k]; k++) {
+		char num[NUMRANGE_NUM_MAX];
+		if (numrange_norm(s->emergency[k], num))
+			continue;
+		snprintf(path, sizeof path, "%s.services.emergency", at);
+		snprintf(msg, sizeof msg, "'%.60s' is not a number", s->emergency[k]);
+		err_at(cx, root, path, msg);
+	}
+}
+
 static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
 			 struct conf *conf, size_t i)
 {
@@ -149,6 +200,7 @@ static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
 	check_ranges(cx, root, path, t->ranges);
 	for (size_t k = 0; k < t->idset_count; k++)
 		check_idset(cx, root, conf, t, at, k);
+	check_services(cx, root, at, &t->services);
 	snprintf(path, sizeof path, "%s.allocation", at);
 	if (!strcmp(t->allocation, "sequential"))
 		t->alloc_id = CONF_ALLOC_SEQUENTIAL;

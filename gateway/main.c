@@ -6,6 +6,7 @@
 #include "gateway/admin/admin.h"
 #include "gateway/cli.h"
 #include "gateway/metrics.h"
+#include "gateway/svc/svc.h"
 #include "gateway/ident/ident.h"
 #include "conf/conf.h"
 #include "store/store.h"
@@ -34,6 +35,7 @@ struct gw {
 	struct wic *wic;
 	struct w8 *w8;
 	struct call_core *calls;
+	struct svc *svc;
 	struct admin *admin;
 	struct metrics_src metrics;
 	const char *conf_path;
@@ -118,7 +120,8 @@ static gboolean on_reload(gpointer arg)
 		conf_free(conf);
 		return G_SOURCE_CONTINUE;
 	}
-	if (wic_reload(gw->wic, conf) || ident_reload(gw->ident, conf)) {
+	if (svc_reload(gw->svc, conf) || wic_reload(gw->wic, conf) ||
+	    ident_reload(gw->ident, conf)) {
 		/* the edge may have taken it: keep it alive either way */
 		log_err("main", 0, "reload failed part way; see above");
 		gw->old_confs = g_slist_prepend(gw->old_confs, conf);
@@ -178,9 +181,12 @@ static int gw_start(struct gw *gw, const char *path)
 		err = call_core_create(&gw->calls, gw->conf, gw->wic, gw->w8,
 				       gw->ident);
 	if (!err)
+		err = svc_create(&gw->svc, gw->conf);
+	if (!err) {
+		call_core_hooks_set(gw->calls, svc_hooks(), gw->svc);
 		gw_trunks_apply(gw);
-	if (!err)
 		err = gw_admin_start(gw);
+	}
 	return err;
 }
 
@@ -188,6 +194,7 @@ static void gw_stop(struct gw *gw)
 {
 	admin_destroy(gw->admin);
 	call_core_destroy(gw->calls);
+	svc_destroy(gw->svc);
 	wic_destroy(gw->wic);
 	w8_destroy(gw->w8);
 	ident_destroy(gw->ident);

@@ -216,6 +216,13 @@ int call_core_create(struct call_core **ccp, const struct conf *conf,
 	return 0;
 }
 
+void call_core_hooks_set(struct call_core *cc, const struct call_hooks *h,
+			 void *arg)
+{
+	cc->hooks = h;
+	cc->hooks_arg = arg;
+}
+
 void call_core_reload(struct call_core *cc, const struct conf *conf)
 {
 	cc->conf = conf;

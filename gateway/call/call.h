@@ -8,6 +8,7 @@
 #ifndef WTPF_CALL_H
 #define WTPF_CALL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct conf;
@@ -15,6 +16,37 @@ struct ident;
 struct wic;
 struct w8;
 struct call_core;
+
+/* ---- the services' hooks ------------------------------------------- */
+
+/** What the services decided for a call a browser places. */
+struct call_out_route {
+	int status;             /**< 0: place the call; else refuse with it */
+	const char *phrase;     /**< static reason phrase for @p status */
+	char target[256];       /**< the number or URI toward IMS */
+	bool emergency;         /**< an emergency number: passed untouched */
+};
+
+/**
+ * The table of hooks the call core calls at its decision points (seed 001's
+ * services: number transformation, barring, emergency numbers...). Any
+ * member may be NULL. The hooks run on the loop and must not block.
+ */
+struct call_hooks {
+	/** A browser of @p tenant dialled @p dialled: fill @p r (target is
+	 *  preset to @p dialled, status to 0). */
+	void (*out_route)(void *arg, const char *tenant, const char *dialled,
+			  struct call_out_route *r);
+	/** The calling number of an inbound call for @p tenant as its
+	 *  browsers see it: write it to @p out and return true, or false to
+	 *  leave it. */
+	bool (*in_caller)(void *arg, const char *tenant, const char *number,
+			  char *out, size_t size);
+};
+
+/** Sets the services' hooks (@p h and @p arg borrowed; NULL: none). */
+void call_core_hooks_set(struct call_core *cc, const struct call_hooks *h,
+			 void *arg);
 
 /**
  * Creates the call core and hooks it to @p wic and @p w8; @p ident says
@@ -24,10 +56,10 @@ struct call_core;
 int call_core_create(struct call_core **ccp, const struct conf *conf,
 		     struct wic *wic, struct w8 *w8, struct ident *ident);
 
-/** Hangs up every call (BYE or CANCEL on both sides). */
 /** Takes a new configuration (borrowed; it must outlive the core). */
 void call_core_reload(struct call_core *cc, const struct conf *conf);
 
+/** Hangs up every call (BYE or CANCEL on both sides). */
 void call_core_shutdown(struct call_core *cc);
 
 /** Number of calls in progress. O(1). */

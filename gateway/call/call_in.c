@@ -99,6 +99,21 @@ static int in_is_ours(struct call_core *cc, const struct w8_trunk *t,
 	return res;
 }
 
+/* The tenant's caller_display service on the caller's number (a tel: URI's
+ * number, or a sip: URI's user part). */
+static void in_caller_rewrite(struct call_core *cc, const char *tenant,
+			      su_home_t *home, url_t *url)
+{
+	const char **num = url->url_type == url_tel && !url->url_user ?
+			   &url->url_host : &url->url_user;
+	char out[128];
+
+	if (!tenant || !*num || !cc->hooks || !cc->hooks->in_caller ||
+	    !cc->hooks->in_caller(cc->hooks_arg, tenant, *num, out, sizeof out))
+		return;
+	*num = su_strdup(home, out);
+}
+
 /* True when the caller asked that its identity be withheld (RFC 3323/3325). */
 static bool in_private(const sip_t *sip)
 {
@@ -117,13 +132,18 @@ static bool in_private(const sip_t *sip)
  * With Privacy asked for, only From (which the caller made anonymous): the
  * browser is outside the trust domain.
  */
-static char *in_caller(su_home_t *home, const sip_t *sip)
+static char *in_caller(struct call_core *cc, const char *tenant,
+		       su_home_t *home, const sip_t *sip)
 {
 	const sip_p_asserted_identity_t *pai = in_private(sip) ? NULL :
 		sip_p_asserted_identity(sip);
-	const url_t *url = pai ? pai->paid_url : sip->sip_from->a_url;
+	url_t *url = url_hdup(home, pai ? pai->paid_url : sip->sip_from->a_url);
 	const char *display = pai ? pai->paid_display : sip->sip_from->a_display;
-	char *uri = url_as_string(home, url);
+	char *uri;
+
+	if (url)
+		in_caller_rewrite(cc, tenant, home, url);
+	uri = url ? url_as_string(home, url) : NULL;
 
 	if (!uri)
 		return NULL;
@@ -266,7 +286,7 @@ void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 	struct wic_target tg[CALL_MAX_BRANCHES];
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	struct call *call = call_new(cc, CALL_IN);
-	char *sdp = NULL, *caller = in_caller(home, sip);
+	char *sdp = NULL, *caller;
 	const char *why = NULL;
 	size_t n;
 
@@ -299,6 +319,8 @@ void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 				"number outside every tenant's ranges");
 		goto out;
 	}
+	caller = in_caller(cc, wic_flow_tenant(tg[0].flow) ?
+			   wic_flow_tenant(tg[0].flow)->name : NULL, home, sip);
 	for (size_t i = 0; i < n; i++)
 		in_branch(call, home, &tg[i], caller ? caller : "<sip:anonymous@anonymous.invalid>",
 			  sdp);

@@ -159,11 +159,36 @@ static int out_invite(struct call *call, struct wic_flow *flow,
 	return err;
 }
 
+/*
+ * The services' say on what the browser dialled: the target toward IMS, or
+ * a refusal (non-zero: @p r->status and phrase to answer with).
+ */
+static int out_route(struct call *call, struct wic_flow *flow,
+		     const char *dialled, struct call_out_route *r)
+{
+	const struct call_core *cc = call->cc;
+	const struct conf_tenant *t = wic_flow_tenant(flow);
+
+	memset(r, 0, sizeof *r);
+	snprintf(r->target, sizeof r->target, "%s", dialled);
+	if (!cc->hooks || !cc->hooks->out_route || !t)
+		return 0;
+	cc->hooks->out_route(cc->hooks_arg, t->name, dialled, r);
+	if (r->status)
+		return r->status;
+	if (r->emergency)
+		call_log(call, "emergency number %s: passed untouched", dialled);
+	else if (strcmp(r->target, dialled))
+		call_log(call, "dial plan: %s -> %s", dialled, r->target);
+	return 0;
+}
+
 void call_out_start(struct call_core *cc, struct wic_flow *flow,
 		    struct wic_strans *st, const sip_t *sip)
 {
 	const char *target = dialled(sip);
 	struct call *call = call_new(cc, CALL_OUT);
+	struct call_out_route route;
 
 	if (!call) {
 		wic_strans_reply(st, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
@@ -177,6 +202,13 @@ void call_out_start(struct call_core *cc, struct wic_flow *flow,
 		call_end(call, "no number dialled");
 		return;
 	}
+	if (out_route(call, flow, target, &route)) {
+		wic_strans_reply(st, route.status, route.phrase, TAG_END());
+		call->wst = NULL;
+		call_end(call, route.phrase);
+		return;
+	}
+	target = route.target;
 	if (wic_dialog_uas(st, CALL_CONTACT, &call->wd)) {
 		wic_strans_reply(st, 400, "Missing Contact", TAG_END());
 		call->wst = NULL;

@@ -72,6 +72,8 @@ struct call {
 struct call_core {
 	const struct conf *conf;
 	struct ident *ident;       /**< the tenants' numbers (borrowed) */
+	const struct call_hooks *hooks;   /**< the services, or NULL */
+	void *hooks_arg;
 	struct wic *wic;
 	struct w8 *w8;
 	GHashTable *calls;         /**< id -> struct call * (owned) */

@@ -177,6 +177,40 @@ static void test_semantic_checks(void **state)
 		     "t.conf:3: tenants.[0].issuers.[0].keys: cannot read file");
 }
 
+/* Services: rules and patterns compile when the file loads, or the error
+ * names the file, line and rule. */
+static void test_services(void **state)
+{
+	struct conf *conf = NULL;
+	const char *T = "tenants = ( { name = \"a\"; domain = \"d\"; "
+			"origins = [\"o\"]; allow_digest = true;\n";
+
+	(void)state;
+	char ok[512];
+	snprintf(ok, sizeof ok, "%s services = { emergency = [ \"112\" ];\n"
+		 " barred = [ \"^0900\" ];\n dial_plan = ( { match = \"^0(.+)$\";"
+		 " replace = \"+49$1\"; } ); }; } );\n", T);
+	assert_null(load_text(ok, &conf));
+	assert_int_equal(conf->tenants[0].services.dial_plan_count, 1);
+	assert_string_equal(conf->tenants[0].services.dial_plan[0].replace, "+49$1");
+	assert_string_equal(conf->tenants[0].services.emergency[0], "112");
+	conf_free(conf);
+
+	char bad[512];
+	snprintf(bad, sizeof bad, "%s services = {\n dial_plan = (\n"
+		 "  { match = \"^0([1-9]+$\"; replace = \"+49$1\"; } ); }; } );\n", T);
+	expect_error(bad, "t.conf:4: tenants.[0].services.dial_plan.[0].match: "
+		     "'^0([1-9]+$' -> '+49$1': not a valid regular expression");
+	snprintf(bad, sizeof bad, "%s services = { caller_display = (\n"
+		 "  { match = \"^0$\"; replace = \"$2\"; } ); }; } );\n", T);
+	expect_error(bad, "t.conf:3: tenants.[0].services.caller_display.[0].match: "
+		     "'^0$' -> '$2': the replacement names a group");
+	snprintf(bad, sizeof bad, "%s services = {\n barred = [ \"(\" ]; }; } );\n", T);
+	expect_error(bad, "t.conf:3: tenants.[0].services.barred: '(': not a valid");
+	snprintf(bad, sizeof bad, "%s services = {\n emergency = [ \"sos\" ]; }; } );\n", T);
+	expect_error(bad, "tenants.[0].services.emergency: 'sos' is not a number");
+}
+
 #define TRUNK_BASE "trunks = ( { name = \"ims\"; pcscf = [ \"sip:127.0.0.1:5070\" ];\n" \
 	"  domain = \"ims.test\"; impu = \"sip:pbx@ims.test\"; impi = \"pbx\";\n"
 
@@ -298,6 +332,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_semantic_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_errors_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_example_documents_everything, setup, teardown),
 	};

@@ -1,0 +1,221 @@
+/**
+ * @file svc.c  Number transformation, barring and emergency numbers per
+ * tenant, as the call core's hooks.
+ */
+#include "svc.h"
+#include "conf/conf.h"
+#include "util/log.h"
+#include "util/numrange.h"
+#include "util/rewrite.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/** A list of compiled rules. */
+struct svc_rules {
+	struct rewrite **r;
+	size_t n;
+};
+
+struct svc_tenant {
+	const struct conf_tenant *conf;
+	struct svc_rules dial_plan, caller, barred;
+};
+
+struct svc {
+	struct svc_tenant *tenants;
+	size_t ntenants;
+};
+
+static void rules_free(struct svc_rules *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		rewrite_free(l->r[i]);
+	free(l->r);
+	l->r = NULL;
+	l->n = 0;
+}
+
+/* Compiles @p n rules (match/replace), or patterns when @p pats is set. */
+static int rules_build(struct svc_rules *l, const struct conf_rule *rules,
+		       conf_strv_t pats, size_t n, const char *tenant)
+{
+	l->r = calloc(n + 1, sizeof *l->r);
+	if (!l->r)
+		return ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *why = "";
+		const char *m = pats ? pats[i] : rules[i].match;
+		if (rewrite_compile(&l->r[i], m, pats ? NULL : rules[i].replace,
+				    &why)) {
+			log_err("svc", 0, "tenant %s: rule '%s': %s", tenant, m, why);
+			return EINVAL;
+		}
+		l->n = i + 1;
+	}
+	return 0;
+}
+
+static size_t strv_len(conf_strv_t v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static void tenants_free(struct svc_tenant *ts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		rules_free(&ts[i].dial_plan);
+		rules_free(&ts[i].caller);
+		rules_free(&ts[i].barred);
+	}
+	free(ts);
+}
+
+static int tenants_build(const struct conf *conf, struct svc_tenant **tsp)
+{
+	struct svc_tenant *ts = calloc(conf->tenant_count + 1, sizeof *ts);
+	int err = ts ? 0 : ENOMEM;
+
+	for (size_t i = 0; !err && i < conf->tenant_count; i++) {
+		const struct conf_tenant *t = &conf->tenants[i];
+		const struct conf_services *s = &t->services;
+		ts[i].conf = t;
+		err = rules_build(&ts[i].dial_plan, s->dial_plan, NULL,
+				  s->dial_plan_count, t->name);
+		if (!err)
+			err = rules_build(&ts[i].caller, s->caller_display, NULL,
+					  s->caller_display_count, t->name);
+		if (!err)
+			err = rules_build(&ts[i].barred, NULL, s->barred,
+					  strv_len(s->barred), t->name);
+	}
+	if (err) {
+		tenants_free(ts, ts ? conf->tenant_count : 0);
+		return err;
+	}
+	*tsp = ts;
+	return 0;
+}
+
+int svc_create(struct svc **sp, const struct conf *conf)
+{
+	struct svc *s = calloc(1, sizeof *s);
+	int err;
+
+	if (!s)
+		return ENOMEM;
+	err = svc_reload(s, conf);
+	if (err) {
+		free(s);
+		return err;
+	}
+	*sp = s;
+	return 0;
+}
+
+int svc_reload(struct svc *s, const struct conf *conf)
+{
+	struct svc_tenant *ts = NULL;
+	int err = tenants_build(conf, &ts);
+
+	if (err)
+		return err;
+	tenants_free(s->tenants, s->ntenants);
+	s->tenants = ts;
+	s->ntenants = conf->tenant_count;
+	return 0;
+}
+
+void svc_destroy(struct svc *s)
+{
+	if (!s)
+		return;
+	tenants_free(s->tenants, s->ntenants);
+	free(s);
+}
+
+static const struct svc_tenant *tenant_find(const struct svc *s,
+					    const char *name)
+{
+	for (size_t i = 0; i < s->ntenants; i++)
+		if (!strcmp(s->tenants[i].conf->name, name))
+			return &s->tenants[i];
+	return NULL;
+}
+
+/* The first rule of @p l that rewrites @p in, into @p out. */
+static bool rules_apply(const struct svc_rules *l, const char *in, char *out,
+			size_t size)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (rewrite_apply(l->r[i], in, out, size) == 1)
+			return true;
+	return false;
+}
+
+static bool rules_match(const struct svc_rules *l, const char *in)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (rewrite_matches(l->r[i], in))
+			return true;
+	return false;
+}
+
+static bool is_emergency(const struct svc_tenant *t, const char *dialled)
+{
+	char a[NUMRANGE_NUM_MAX], b[NUMRANGE_NUM_MAX];
+	conf_strv_t e = t->conf->services.emergency;
+
+	if (!numrange_norm(dialled, a))
+		return false;
+	for (size_t i = 0; e && e[i]; i++)
+		if (numrange_norm(e[i], b) && !strcmp(a, b))
+			return true;
+	return false;
+}
+
+static void svc_out_route(void *arg, const char *tenant, const char *dialled,
+			  struct call_out_route *r)
+{
+	const struct svc_tenant *t = tenant_find(arg, tenant);
+	char out[sizeof r->target];
+
+	if (!t)
+		return;
+	if (is_emergency(t, dialled)) {
+		r->emergency = true;
+		return;
+	}
+	if (rules_apply(&t->dial_plan, dialled, out, sizeof out))
+		snprintf(r->target, sizeof r->target, "%s", out);
+	/* barred as dialled or as it would reach IMS */
+	if (rules_match(&t->barred, dialled) || rules_match(&t->barred, r->target)) {
+		log_info("svc", 0, "tenant %s: %s is barred", tenant, dialled);
+		r->status = 403;
+		r->phrase = "Destination Barred";
+	}
+}
+
+static bool svc_in_caller(void *arg, const char *tenant, const char *number,
+			  char *out, size_t size)
+{
+	const struct svc_tenant *t = tenant_find(arg, tenant);
+
+	return t && rules_apply(&t->caller, number, out, size);
+}
+
+static const struct call_hooks hooks = {
+	.out_route = svc_out_route,
+	.in_caller = svc_in_caller,
+};
+
+const struct call_hooks *svc_hooks(void)
+{
+	return &hooks;
+}

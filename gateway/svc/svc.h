@@ -1,0 +1,31 @@
+/**
+ * @file svc.h  The third party's services (seed 001), behind the call
+ * core's table of hooks (struct call_hooks): number transformation (a dial
+ * plan toward IMS, the calling number shown to browsers), barred
+ * destinations and emergency numbers. Rules are compiled per tenant from
+ * the configuration, and again on reload.
+ *
+ * Ownership: the caller owns struct svc; it borrows the configuration
+ * until svc_reload() gives it another.
+ */
+#ifndef WTPF_SVC_H
+#define WTPF_SVC_H
+
+#include "gateway/call/call.h"
+
+struct conf;
+struct svc;
+
+/** Compiles every tenant's rules. Returns 0, ENOMEM or EINVAL (logged). */
+int svc_create(struct svc **sp, const struct conf *conf);
+
+/** Compiles @p conf's rules and swaps them in; on error nothing changes. */
+int svc_reload(struct svc *s, const struct conf *conf);
+
+/** Frees everything. NULL is allowed. */
+void svc_destroy(struct svc *s);
+
+/** The hook table to give call_core_hooks_set() with @p s as its arg. */
+const struct call_hooks *svc_hooks(void);
+
+#endif
