@@ -48,7 +48,8 @@ static const struct conf_opt services_opts[] = {
 		 "no barring) and never diverted" },
 	{ "barred", CT_STRV, OFF(struct conf_services, barred),
 	  .doc = "regular expressions of barred destinations (e.g. premium "
-		 "rate), matched against the dialled number: 403" },
+		 "rate), matched against the dialled number and the number the "
+		 "dial plan makes of it: 403" },
 	{ "dial_plan", CT_LIST, OFF(struct conf_services, dial_plan),
 	  .sub = rule_opts, .elem_size = sizeof(struct conf_rule),
 	  .count_off = OFF(struct conf_services, dial_plan_count),

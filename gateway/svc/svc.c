@@ -180,11 +180,37 @@ static bool is_emergency(const struct svc_tenant *t, const char *dialled)
 	return false;
 }
 
+/*
+ * The number a dial plan's URI result names (a tel: URI's number, a sip:
+ * URI's user part), so that barring patterns written for numbers see it;
+ * NULL when @p target is no such URI.
+ */
+static const char *target_number(const char *target, char *buf, size_t size)
+{
+	const char *p;
+	size_t n;
+
+	if (!strncmp(target, "tel:", 4)) {             /* tel:NUMBER[;params] */
+		p = target + 4;
+		n = strcspn(p, ";?");
+	} else if (!strncmp(target, "sip:", 4) || !strncmp(target, "sips:", 5)) {
+		p = strchr(target, ':') + 1;           /* sip:USER[;params]@host */
+		if (!strchr(p, '@'))
+			return NULL;
+		n = strcspn(p, ";@");
+	} else {
+		return NULL;
+	}
+	snprintf(buf, size, "%.*s", (int)n, p);
+	return buf;
+}
+
 static void svc_out_route(void *arg, const char *tenant, const char *dialled,
 			  struct call_out_route *r)
 {
 	const struct svc_tenant *t = tenant_find(arg, tenant);
-	char out[sizeof r->target];
+	char out[sizeof r->target], num[sizeof r->target];
+	const char *n;
 
 	if (!t)
 		return;
@@ -194,8 +220,11 @@ static void svc_out_route(void *arg, const char *tenant, const char *dialled,
 	}
 	if (rules_apply(&t->dial_plan, dialled, out, sizeof out))
 		snprintf(r->target, sizeof r->target, "%s", out);
-	/* barred as dialled or as it would reach IMS */
-	if (rules_match(&t->barred, dialled) || rules_match(&t->barred, r->target)) {
+	/* barred as dialled or as it would reach IMS (also the number in a
+	 * URI the dial plan made) */
+	n = target_number(r->target, num, sizeof num);
+	if (rules_match(&t->barred, dialled) || rules_match(&t->barred, r->target) ||
+	    (n && rules_match(&t->barred, n))) {
 		log_info("svc", 0, "tenant %s: %s is barred", tenant, dialled);
 		r->status = 403;
 		r->phrase = "Destination Barred";

@@ -168,8 +168,9 @@ test('§4.2f TLS toward the P-CSCF: REGISTER, a call\'s INVITE and IMS\'s BYE al
       }
       await kam.waitLog(/REGISTER aor=sip:pbx@127\.0\.0\.1 Require=<gin>/, 1000);
       // The trunk listens on its bind address alone: no TLS listener on a
-      // port nobody was told about (the WebSocket port aside).
-      assert.deepEqual(tcpListeners(gw.pid).filter((a) => !a.endsWith(`:${gw.wsPort}`)),
+      // port nobody was told about (the WebSocket and admin ports aside).
+      assert.deepEqual(tcpListeners(gw.pid).filter((a) => !a.endsWith(`:${gw.wsPort}`) &&
+                                                       !a.endsWith(`:${gw.adminPort}`)),
         [`127.0.0.1:${TLS_BIND}`], 'the trunk\'s TCP listeners');
 
       // A call: the INVITE goes over TLS; IMS hangs up, and Kamailio's BYE
