@@ -251,15 +251,21 @@ describe('calls on the trunk (one stack: Kamailio WITH_AUTH WITH_GIN passing 503
     assert.deepEqual(r, { code: 0, signal: null }, 'wtpfd exits 0');
   });
 
+  // An answered call to an IMS user whose 200 asks for a 90 s session
+  // timer with the gateway as the refresher (uas_timer.xml).
+  async function timerCall(num) {
+    const uas = await imsUas(num, 'uas_timer.xml', [], '120s');
+    const wic = await wicOf();
+    const mark = s.gw.mark();
+    const d = await wic.invite(`sip:${num}@${DOMAIN}`);
+    assert.equal(d.response.status, 200, `call answered: ${d.response.startLine}\n${uas.describe()}`);
+    wic.ack(d);
+    return { uas, wic, mark, d };
+  }
+
   test('§4.3l session timer: IMS makes the gateway the refresher (90 s); its UPDATE comes in time and the call stays up',
     { timeout: 90000 }, async () => {
-      const num = '+4940555000601';
-      const uas = await imsUas(num, 'uas_timer.xml', [], '120s');
-      const wic = await wicOf();
-      const mark = s.gw.mark();
-      const d = await wic.invite(`sip:${num}@${DOMAIN}`);
-      assert.equal(d.response.status, 200, `call answered: ${d.response.startLine}\n${uas.describe()}`);
-      wic.ack(d);
+      const { uas, wic, mark, d } = await timerCall('+4940555000601');
       const inv = await uas.waitMsg((t) => /^INVITE /.test(t), 1000, 'INVITE');
       assert.match(header(inv, 'Supported') || '', /\btimer\b/, 'the trunk offers session timers');
       await uas.waitMsg((t) => /^ACK /.test(t), 3000, 'ACK');
@@ -289,13 +295,7 @@ describe('calls on the trunk (one stack: Kamailio WITH_AUTH WITH_GIN passing 503
 
   test('§4.3o the IMS side vanishes mid-call: the failing refresh ends both legs, the browser gets a BYE',
     { timeout: 100000 }, async () => {
-      const num = '+4940555000602';
-      const uas = await imsUas(num, 'uas_timer.xml', [], '120s');
-      const wic = await wicOf();
-      const mark = s.gw.mark();
-      const d = await wic.invite(`sip:${num}@${DOMAIN}`);
-      assert.equal(d.response.status, 200, `call answered: ${d.response.startLine}\n${uas.describe()}`);
-      wic.ack(d);
+      const { uas, wic, mark, d } = await timerCall('+4940555000602');
       await uas.waitMsg((t) => /^ACK /.test(t), 3000, 'ACK');
       // The IMS user's host goes away without a word (no BYE).
       await uas.stop();

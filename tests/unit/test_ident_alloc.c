@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "conf/conf.h"
+#include "conf_fixture.h"
 #include "gateway/ident/ident.h"
 #include "store/store.h"
 
@@ -42,13 +43,10 @@
 #define WILDCARD "tel:+3314529!.*!"
 
 #define HOLD 60
-#define MAX_CONFS 8
 
 struct fixture {
-	char dir[64];
+	struct conf_fixture cf;          /**< freed last: idents borrow them */
 	char db[128];
-	struct conf *confs[MAX_CONFS];   /**< freed last: idents borrow them */
-	size_t nconfs;
 	struct store *st, *st2;
 	struct ident *id, *id2;
 	const char *why;                 /**< of the last acquire() */
@@ -60,12 +58,11 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/wtpf-ident-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (conf_fixture_init(&f->cf, "ident")) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->db, sizeof f->db, "%s/wtpf.db", f->dir);
+	snprintf(f->db, sizeof f->db, "%s/wtpf.db", f->cf.dir);
 	*state = f;
 	return 0;
 }
@@ -75,26 +72,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	struct dirent *de;
-	char p[512];
-	DIR *dir;
 
 	ident_destroy(f->id);
 	ident_destroy(f->id2);
 	store_close(f->st);
 	store_close(f->st2);
-	for (size_t i = 0; i < f->nconfs; i++)
-		conf_free(f->confs[i]);
-	dir = opendir(f->dir);
-	while (dir && (de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(p, sizeof p, "%s/%s", f->dir, de->d_name);
-		unlink(p);
-	}
-	if (dir)
-		closedir(dir);
-	rmdir(f->dir);
+	conf_fixture_fini(&f->cf);
 	free(f);
 	return 0;
 }
@@ -108,16 +91,7 @@ static int teardown(void **state)
  */
 static struct conf *conf_tenants(struct fixture *f, const char *tenants)
 {
-	struct conf *conf = NULL;
-	char path[160], *errs = NULL;
-	FILE *fp;
-	int err;
-
-	assert_true(f->nconfs < MAX_CONFS);
-	snprintf(path, sizeof path, "%s/c%zu.conf", f->dir, f->nconfs);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fprintf(fp,
+	char *text = g_strdup_printf(
 		"store = { path = \"%s\"; };\n"
 		"trunks = (\n"
 		"  { name = \"ims\"; mode = \"static\";"
@@ -126,13 +100,9 @@ static struct conf *conf_tenants(struct fixture *f, const char *tenants)
 		" bind = \"sip:127.0.0.1:5092\"; domain = \"partner.test\"; pcscf = [ \"sip:127.0.0.1:5072\" ]; }\n"
 		");\n"
 		"tenants = (\n%s\n);\n", f->db, tenants);
-	fclose(fp);
-	err = conf_load(path, &conf, &errs);
-	if (err)
-		fail_msg("configuration refused:\n%s\n%s", tenants,
-			 errs ? errs : "?");
-	assert_null(errs);
-	f->confs[f->nconfs++] = conf;
+	struct conf *conf = conf_fixture_load(&f->cf, text);
+
+	g_free(text);
 	return conf;
 }
 

@@ -33,15 +33,12 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "conf_fixture.h"
 #include "gateway/call/call.h"
 #include "gateway/svc/svc.h"
 
-#define MAX_CONFS 4
-
 struct fixture {
-	char dir[64];
-	struct conf *confs[MAX_CONFS];   /**< freed last: the services borrow them */
-	size_t nconfs;
+	struct conf_fixture cf;          /**< freed last: the services borrow them */
 	struct svc *svc;
 };
 
@@ -51,8 +48,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/wtpf-svc-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (conf_fixture_init(&f->cf, "svc")) {
 		free(f);
 		return -1;
 	}
@@ -63,15 +59,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[160];
 
 	svc_destroy(f->svc);
-	for (size_t i = 0; i < f->nconfs; i++) {
-		snprintf(p, sizeof p, "%s/c%zu.conf", f->dir, i);
-		unlink(p);
-		conf_free(f->confs[i]);
-	}
-	rmdir(f->dir);
+	conf_fixture_fini(&f->cf);
 	free(f);
 	return 0;
 }
@@ -86,16 +76,10 @@ static int teardown(void **state)
 static struct conf *conf_services(struct fixture *f, const char *acme,
 				  const char *beta)
 {
-	struct conf *conf = NULL;
-	char path[160], *errs = NULL;
-	FILE *fp;
-	int err;
+	char text[8192];
+	int n;
 
-	assert_true(f->nconfs < MAX_CONFS);
-	snprintf(path, sizeof path, "%s/c%zu.conf", f->dir, f->nconfs);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fprintf(fp,
+	n = snprintf(text, sizeof text,
 		"trunks = ( { name = \"ims\"; mode = \"static\";"
 		" bind = \"sip:127.0.0.1:5090\"; domain = \"ims.test\";"
 		" pcscf = [ \"sip:127.0.0.1:5070\" ]; } );\n"
@@ -105,19 +89,12 @@ static struct conf *conf_services(struct fixture *f, const char *acme,
 		"    services = {\n%s\n    };\n  }",
 		acme ? acme : "");
 	if (beta)
-		fprintf(fp,
+		n += snprintf(text + n, sizeof text - (size_t)n,
 			",\n  { name = \"beta\"; domain = \"beta.test\"; origins = [ \"http://y\" ];"
 			" allow_digest = true; trunk = \"ims\";\n"
 			"    services = {\n%s\n    };\n  }", beta);
-	fprintf(fp, "\n);\n");
-	fclose(fp);
-	err = conf_load(path, &conf, &errs);
-	if (err)
-		fail_msg("configuration refused:\n%s\n%s", acme ? acme : "",
-			 errs ? errs : "?");
-	assert_null(errs);
-	f->confs[f->nconfs++] = conf;
-	return conf;
+	snprintf(text + n, sizeof text - (size_t)n, "\n);\n");
+	return conf_fixture_load(&f->cf, text);
 }
 
 /** Loads @p acme's services and creates the services on them. */
@@ -452,8 +429,8 @@ static void test_reload_replaces_rules(void **state)
 		"dial_plan = ( { match = \"^0([1-9][0-9]+)$\"; replace = \"+43$1\"; } );");
 	assert_int_equal(svc_reload(f->svc, c2), 0);
 	/* the old configuration goes (the services no longer borrow it) */
-	conf_free(f->confs[0]);
-	f->confs[0] = NULL;
+	conf_free(f->cf.confs[0]);
+	f->cf.confs[0] = NULL;
 
 	/* the old rules are gone, the new ones apply */
 	expect_target(f, "acme", "03012345678", "tel:+333012345678");
