@@ -5,6 +5,7 @@
 #include "w8_priv.h"
 #include "conf/conf.h"
 #include "util/log.h"
+#include "util/sip_mclass.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -91,6 +92,8 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 			    TAG_IF(tls && c->tls_verify,
 				   TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT)),
 			    NTATAG_SIP_T1X64(t1x64),
+			    /* P-Asserted-Identity, Privacy... arrive parsed */
+			    NTATAG_MCLASS(sip_mclass_extended()),
 			    TAG_IF(*c->resolv_conf, SRESTAG_RESOLV_CONF(c->resolv_conf)),
 			    TAG_END());
 	if (!t->nua) {

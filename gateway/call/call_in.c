@@ -128,24 +128,6 @@ static bool in_private(const sip_t *sip)
 }
 
 /*
- * The asserted identity of the caller. An INVITE from IMS comes parsed by
- * nua with the default message class, which does not know
- * P-Asserted-Identity (sip_extra.h): there it is an unknown header, parsed
- * here (into @p home).
- */
-static const sip_p_asserted_identity_t *in_pai(su_home_t *home,
-					       const sip_t *sip)
-{
-	const sip_p_asserted_identity_t *pai = sip_p_asserted_identity(sip);
-
-	for (const sip_unknown_t *u = sip->sip_unknown; !pai && u; u = u->un_next)
-		if (u->un_name && u->un_value &&
-		    !strcasecmp(u->un_name, "P-Asserted-Identity"))
-			pai = sip_p_asserted_identity_make(home, u->un_value);
-	return pai;
-}
-
-/*
  * The caller as the browser will see it: the asserted identity, else From.
  * With Privacy asked for, only From (which the caller made anonymous): the
  * browser is outside the trust domain.
@@ -154,7 +136,7 @@ static char *in_caller(struct call_core *cc, const char *tenant,
 		       su_home_t *home, const sip_t *sip)
 {
 	const sip_p_asserted_identity_t *pai = in_private(sip) ? NULL :
-		in_pai(home, sip);
+		sip_p_asserted_identity(sip);
 	url_t *url = url_hdup(home, pai ? pai->paid_url : sip->sip_from->a_url);
 	const char *display = pai ? pai->paid_display : sip->sip_from->a_display;
 	char *uri;

@@ -5,6 +5,7 @@
  * noticed rather than dereferenced.
  */
 #include "wic_priv.h"
+#include "util/sip_mclass.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -110,7 +111,7 @@ static msg_t *dialog_msg(struct wic_dialog *d, const char *method,
 			 uint32_t cseq, const char *content_type,
 			 const char *body, const char *extra)
 {
-	msg_t *msg = msg_create(wic_sip_mclass(), 0);
+	msg_t *msg = msg_create(sip_mclass_extended(), 0);
 	sip_t *sip = msg ? sip_object(msg) : NULL;
 	su_home_t *h = msg ? msg_home(msg) : NULL;
 	sip_method_t m = sip_method_code(method);

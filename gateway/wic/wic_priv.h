@@ -153,7 +153,6 @@ void wic_ws_stop(struct wic *wic);
 void wic_ws_want_write(struct wic_flow *flow);
 
 /* wic_sip.c: parsing, checking, building messages */
-msg_mclass_t const *wic_sip_mclass(void);
 int wic_sip_parse(const char *data, size_t len, msg_t **msgp,
 		  const char **why);
 msg_t *wic_sip_response(msg_t *req, int status, const char *phrase,

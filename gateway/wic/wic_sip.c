@@ -3,6 +3,7 @@
  * Sofia's parser, checking it, and building and printing responses.
  */
 #include "wic_priv.h"
+#include "util/sip_mclass.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -59,15 +60,6 @@ static const char *sip_sanity_reason(const sip_t *sip)
 	return "Malformed Message";
 }
 
-msg_mclass_t const *wic_sip_mclass(void)
-{
-	static msg_mclass_t *mc;   /* built once, read-only afterwards */
-
-	if (!mc)
-		mc = sip_extend_mclass(NULL);
-	return mc ? mc : sip_default_mclass();
-}
-
 int wic_sip_parse(const char *data, size_t len, msg_t **msgp,
 		  const char **why)
 {
@@ -75,7 +67,7 @@ int wic_sip_parse(const char *data, size_t len, msg_t **msgp,
 	sip_t *sip;
 
 	*msgp = NULL;
-	msg = msg_make(wic_sip_mclass(), 0, data, (ssize_t)len);
+	msg = msg_make(sip_mclass_extended(), 0, data, (ssize_t)len);
 	sip = msg ? sip_object(msg) : NULL;
 	if (!sip || (!sip->sip_request && !sip->sip_status)) {
 		*why = "not a SIP message";
@@ -117,7 +109,7 @@ msg_t *wic_sip_response(msg_t *req, int status, const char *phrase,
 			const char *to_tag, tagi_t const *tags)
 {
 	sip_t *rq = sip_object(req);
-	msg_t *rsp = msg_create(wic_sip_mclass(), 0);
+	msg_t *rsp = msg_create(sip_mclass_extended(), 0);
 	sip_t *rs = rsp ? sip_object(rsp) : NULL;
 	su_home_t *h = rsp ? msg_home(rsp) : NULL;
 	sip_to_t *to;

@@ -8,6 +8,7 @@
  * 64*T1 (17.1). Timers run on the edge's one-second tick.
  */
 #include "wic_priv.h"
+#include "util/sip_mclass.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -319,7 +320,7 @@ static msg_t *ctrans_derive(const struct wic_ctrans *ct, sip_method_t m,
 			    const char *name, const sip_to_t *to)
 {
 	const sip_t *rq = sip_object(ct->req);
-	msg_t *msg = msg_create(wic_sip_mclass(), 0);
+	msg_t *msg = msg_create(sip_mclass_extended(), 0);
 	sip_t *sip = msg ? sip_object(msg) : NULL;
 	su_home_t *h = msg ? msg_home(msg) : NULL;
 
