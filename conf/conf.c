@@ -42,6 +42,52 @@ static const struct conf_opt rule_opts[] = {
 	{ NULL }
 };
 
+static const struct conf_opt diversion_opts[] = {
+	{ "identity", CT_STR, OFF(struct conf_diversion, identity), .required = 1,
+	  .doc = "the diverting number (one of the tenant's)" },
+	{ "unconditional", CT_STR, OFF(struct conf_diversion, unconditional),
+	  .def_str = "", .doc = "divert every call here (a number of the "
+	  "tenant, a ring group, an external number or a sip:/tel: URI)" },
+	{ "busy", CT_STR, OFF(struct conf_diversion, busy), .def_str = "",
+	  .doc = "divert here when every device answers busy" },
+	{ "no_answer", CT_STR, OFF(struct conf_diversion, no_answer),
+	  .def_str = "", .doc = "divert here when nobody answers in time" },
+	{ "not_reachable", CT_STR, OFF(struct conf_diversion, not_reachable),
+	  .def_str = "", .doc = "divert here when no device is registered" },
+	{ "no_answer_time", CT_INT, OFF(struct conf_diversion, no_answer_time),
+	  .def_int = 0, .min = 0, .max = 3600,
+	  .doc = "seconds of ringing before no_answer; 0: the tenant's default" },
+	{ NULL }
+};
+
+static const struct conf_opt group_opts[] = {
+	{ "number", CT_STR, OFF(struct conf_group, number), .required = 1,
+	  .doc = "the group's number (one of the tenant's, used by no user)" },
+	{ "name", CT_STR, OFF(struct conf_group, name), .def_str = "",
+	  .doc = "a name for logs and the console" },
+	{ "strategy", CT_STR, OFF(struct conf_group, strategy),
+	  .def_str = "simultaneous", .doc = "simultaneous (ring all), "
+	  "sequential (in order), round_robin (each call starts one further), "
+	  "longest_idle (the member idle longest first)" },
+	{ "members", CT_STRV, OFF(struct conf_group, members), .required = 1,
+	  .doc = "the agents' numbers; each rings on all its devices" },
+	{ "member_timeout", CT_INT, OFF(struct conf_group, member_timeout),
+	  .def_int = 15, .min = 1, .max = 600,
+	  .doc = "hunting: seconds each member rings before the next" },
+	{ "timeout", CT_INT, OFF(struct conf_group, timeout), .def_int = 60,
+	  .min = 1, .max = 3600,
+	  .doc = "seconds before the call goes to overflow" },
+	{ "overflow", CT_STR, OFF(struct conf_group, overflow), .def_str = "",
+	  .doc = "where calls go after the timeout, or when no member can take "
+	  "them; empty: 480" },
+	{ "call_waiting", CT_BOOL, OFF(struct conf_group, call_waiting),
+	  .def_int = 0, .doc = "also ring members already on a call" },
+	{ "wrap_up", CT_INT, OFF(struct conf_group, wrap_up), .def_int = 0,
+	  .min = 0, .max = 3600,
+	  .doc = "seconds a member is left alone after a call" },
+	{ NULL }
+};
+
 static const struct conf_opt services_opts[] = {
 	{ "emergency", CT_STRV, OFF(struct conf_services, emergency),
 	  .doc = "emergency numbers: passed to IMS untouched (no dial plan, "
@@ -60,6 +106,24 @@ static const struct conf_opt services_opts[] = {
 	  .count_off = OFF(struct conf_services, caller_display_count),
 	  .doc = "the calling number of an inbound call as the browser sees "
 		 "it (first match)" },
+	{ "diversion", CT_LIST, OFF(struct conf_services, diversions),
+	  .sub = diversion_opts, .elem_size = sizeof(struct conf_diversion),
+	  .count_off = OFF(struct conf_services, diversion_count),
+	  .doc = "call diversion per number (settings in the store take "
+		 "precedence)" },
+	{ "no_answer_time", CT_INT, OFF(struct conf_services, no_answer_time),
+	  .def_int = 20, .min = 1, .max = 3600,
+	  .doc = "seconds of ringing before diversion on no answer" },
+	{ "max_diversions", CT_INT, OFF(struct conf_services, max_diversions),
+	  .def_int = 5, .min = 1, .max = 20,
+	  .doc = "diversions one call may take (counted in History-Info); "
+		 "past it the call fails with 480" },
+	{ "announce_diversion", CT_BOOL, OFF(struct conf_services, announce_diversion),
+	  .def_int = 0, .doc = "tell the caller with 181 Call Is Being Forwarded" },
+	{ "ring_groups", CT_LIST, OFF(struct conf_services, groups),
+	  .sub = group_opts, .elem_size = sizeof(struct conf_group),
+	  .count_off = OFF(struct conf_services, group_count),
+	  .doc = "ring groups of the contact centre" },
 	{ NULL }
 };
 
@@ -188,6 +252,9 @@ static const struct conf_opt trunk_opts[] = {
 	{ "resolv_conf", CT_PATH, OFF(struct conf_trunk, resolv_conf),
 	  .def_str = "", .doc = "resolv.conf naming the DNS servers for P-CSCF "
 				"look-ups (NAPTR, SRV, A); empty: the system's" },
+	{ "diversion_header", CT_BOOL, OFF(struct conf_trunk, diversion_header),
+	  .def_int = 0, .doc = "diverted calls also carry the older Diversion "
+	  "header (RFC 5806) besides History-Info (RFC 7044)" },
 	{ "max_sdp_size", CT_INT, OFF(struct conf_trunk, max_sdp_size),
 	  .def_int = 65536, .min = 1024, .max = 1048576,
 	  .doc = "largest SDP body accepted in either direction (bytes)" },

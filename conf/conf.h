@@ -52,6 +52,7 @@ struct conf_trunk {
 	conf_strv_t codecs;     /**< codec allow-list toward IMS; empty: all */
 	int max_sdp_size;       /**< largest SDP body accepted (bytes) */
 	char *resolv_conf;      /**< resolv.conf for NAPTR/SRV/A look-ups; empty: system's */
+	bool diversion_header;  /**< diverted INVITEs also carry Diversion (RFC 5806) */
 	enum conf_trunk_mode mode_id;  /**< derived from mode */
 };
 
@@ -59,6 +60,36 @@ struct conf_trunk {
 struct conf_rule {
 	char *match;
 	char *replace;
+};
+
+/** Call diversion of one number (a row in the store replaces it). */
+struct conf_diversion {
+	char *identity;         /**< the diverting number */
+	char *unconditional;    /**< targets: a number or sip:/tel: URI, "" none */
+	char *busy;
+	char *no_answer;
+	char *not_reachable;    /**< no registered device */
+	int no_answer_time;     /**< seconds; 0: the tenant's default */
+};
+
+/** How a ring group hunts among its members. */
+enum conf_strategy {
+	CONF_RING_SIMULTANEOUS = 0, CONF_RING_SEQUENTIAL, CONF_RING_ROUND_ROBIN,
+	CONF_RING_LONGEST_IDLE,
+};
+
+/** A ring group: a number of the range whose calls go to agents. */
+struct conf_group {
+	char *number;           /**< the group's own number */
+	char *name;
+	char *strategy;         /**< simultaneous, sequential, round_robin, longest_idle */
+	enum conf_strategy strategy_id;   /**< derived from strategy */
+	conf_strv_t members;    /**< the agents' numbers, in hunting order */
+	int member_timeout;     /**< seconds each member rings (hunting) */
+	int timeout;            /**< seconds before the call overflows */
+	char *overflow;         /**< where it then goes; "": 480 */
+	bool call_waiting;      /**< ring members already on a call */
+	int wrap_up;            /**< seconds a member rests after a call */
 };
 
 /** A tenant's services (seed 001), run by gateway/svc/. */
@@ -69,6 +100,13 @@ struct conf_services {
 	size_t dial_plan_count;
 	struct conf_rule *caller_display;   /**< inbound calling number as shown */
 	size_t caller_display_count;
+	struct conf_diversion *diversions;  /**< per number */
+	size_t diversion_count;
+	int no_answer_time;         /**< default seconds before "no answer" */
+	int max_diversions;         /**< diversions one call may take (hop limit) */
+	bool announce_diversion;    /**< 181 toward the caller when diverted */
+	struct conf_group *groups;  /**< ring groups */
+	size_t group_count;
 };
 
 /** How identities are picked from a set's free numbers. */

@@ -175,6 +175,118 @@ static void check_services(struct conf_ctx *cx, const config_setting_t *root,
 	}
 }
 
+/* A diversion or overflow target: empty, a number, or a sip:/tel: URI. */
+static void check_target(struct conf_ctx *cx, const config_setting_t *root,
+			 const char *path, const char *target)
+{
+	char num[NUMRANGE_NUM_MAX];
+
+	if (!*target || !strncmp(target, "sip:", 4) || !strncmp(target, "tel:", 4) ||
+	    numrange_norm(target, num))
+		return;
+	err_at(cx, root, path, "must be a number or a sip:/tel: URI");
+}
+
+/* True when @p num lies in @p ranges (which may not compile: false). */
+static bool ranges_have(conf_strv_t ranges, const char *num)
+{
+	struct numrange *r = NULL;
+	const char *why = NULL;
+	size_t bad = 0;
+	bool in;
+
+	if (!ranges || !ranges[0] ||
+	    numrange_parse(&r, (const char *const *)ranges, &why, &bad))
+		return false;
+	in = numrange_contains(r, num);
+	numrange_free(r);
+	return in;
+}
+
+/* True when @p num is in the tenant's ranges or one of its sets'. */
+static bool conf_tenant_owns(const struct conf_tenant *t, const char *num)
+{
+	if ((!t->ranges || !t->ranges[0]) && !t->idset_count)
+		return true;   /* no ranges: every number of its trunk */
+	if (ranges_have(t->ranges, num))
+		return true;
+	for (size_t k = 0; k < t->idset_count; k++)
+		if (ranges_have(t->idsets[k].ranges, num))
+			return true;
+	return false;
+}
+
+/* A number the tenant owns: it must be a number and lie in its ranges. */
+static void check_own_number(struct conf_ctx *cx, const config_setting_t *root,
+			     const struct conf_tenant *t, const char *path,
+			     const char *number)
+{
+	char num[NUMRANGE_NUM_MAX];
+
+	if (!numrange_norm(number, num))
+		err_at(cx, root, path, "not a number");
+	else if (!conf_tenant_owns(t, num))
+		err_at(cx, root, path, "not within the tenant's ranges");
+}
+
+static void check_diversions(struct conf_ctx *cx, const config_setting_t *root,
+			     const struct conf_tenant *t, const char *at)
+{
+	const struct conf_services *s = &t->services;
+	char path[200];
+
+	for (size_t k = 0; k < s->diversion_count; k++) {
+		const struct conf_diversion *d = &s->diversions[k];
+		snprintf(path, sizeof path, "%s.services.diversion.[%zu].identity", at, k);
+		check_own_number(cx, root, t, path, d->identity);
+		const char *const tg[] = { "unconditional", "busy", "no_answer",
+					   "not_reachable" };
+		const char *const tv[] = { d->unconditional, d->busy,
+					   d->no_answer, d->not_reachable };
+		for (size_t j = 0; j < 4; j++) {
+			snprintf(path, sizeof path, "%s.services.diversion.[%zu].%s",
+				 at, k, tg[j]);
+			check_target(cx, root, path, tv[j]);
+		}
+	}
+}
+
+static const char *const strategies[] = {
+	"simultaneous", "sequential", "round_robin", "longest_idle", NULL
+};
+
+static void check_groups(struct conf_ctx *cx, const config_setting_t *root,
+			 struct conf_tenant *t, const char *at)
+{
+	struct conf_services *s = &t->services;
+	char path[200];
+
+	for (size_t k = 0; k < s->group_count; k++) {
+		struct conf_group *g = &s->groups[k];
+		size_t i;
+		snprintf(path, sizeof path, "%s.services.ring_groups.[%zu].number", at, k);
+		check_own_number(cx, root, t, path, g->number);
+		for (size_t j = 0; j < k; j++)
+			if (!strcmp(s->groups[j].number, g->number))
+				err_at(cx, root, path, "duplicate ring group number");
+		snprintf(path, sizeof path, "%s.services.ring_groups.[%zu].strategy", at, k);
+		for (i = 0; strategies[i] && strcmp(strategies[i], g->strategy); i++)
+			;
+		if (strategies[i])
+			g->strategy_id = (enum conf_strategy)i;
+		else
+			err_at(cx, root, path, "must be simultaneous, sequential, "
+			       "round_robin or longest_idle");
+		snprintf(path, sizeof path, "%s.services.ring_groups.[%zu].members", at, k);
+		if (!g->members[0])
+			err_at(cx, root, path, "must list at least one member");
+		for (i = 0; g->members[i]; i++)
+			check_own_number(cx, root, t, path, g->members[i]);
+		snprintf(path, sizeof path, "%s.services.ring_groups.[%zu].overflow", at, k);
+		check_target(cx, root, path, g->overflow);
+	}
+}
+
 static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
 			 struct conf *conf, size_t i)
 {
@@ -201,6 +313,8 @@ static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
 	for (size_t k = 0; k < t->idset_count; k++)
 		check_idset(cx, root, conf, t, at, k);
 	check_services(cx, root, at, &t->services);
+	check_diversions(cx, root, t, at);
+	check_groups(cx, root, t, at);
 	snprintf(path, sizeof path, "%s.allocation", at);
 	if (!strcmp(t->allocation, "sequential"))
 		t->alloc_id = CONF_ALLOC_SEQUENTIAL;

@@ -181,7 +181,7 @@ static int gw_start(struct gw *gw, const char *path)
 		err = call_core_create(&gw->calls, gw->conf, gw->wic, gw->w8,
 				       gw->ident);
 	if (!err)
-		err = svc_create(&gw->svc, gw->conf);
+		err = svc_create(&gw->svc, gw->conf, gw->store);
 	if (!err) {
 		call_core_hooks_set(gw->calls, svc_hooks(), gw->svc);
 		gw_trunks_apply(gw);

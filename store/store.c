@@ -185,3 +185,103 @@ int store_device_clear(struct store *st)
 {
 	return st ? st->ops->device_clear(st->be) : EINVAL;
 }
+
+/* ---- diversions and agents ------------------------------------------- */
+
+/** The longest no-answer timer a diversion may set, in seconds. */
+enum { NO_ANSWER_TIME_MAX = 3600 };
+
+/** True when @p s is NUL-terminated within @p size bytes ("" allowed). */
+static bool str_fits_or_empty(const char *s, size_t size)
+{
+	return s && strnlen(s, size) < size;
+}
+
+#define FITS0(s, type, field) str_fits_or_empty((s), sizeof ((type *)0)->field)
+
+/**
+ * True when @p tenant and @p number are a storable, non-empty key of a
+ * diversion (an agent's number is sized as a diversion's identity).
+ */
+static bool key_fits(const char *tenant, const char *number)
+{
+	return FITS(tenant, struct store_diversion, tenant) &&
+	       FITS(number, struct store_diversion, identity);
+}
+
+static bool diversion_valid(const struct store_diversion *d)
+{
+	return d && key_fits(d->tenant, d->identity) &&
+	       FITS0(d->unconditional, struct store_diversion, unconditional) &&
+	       FITS0(d->busy, struct store_diversion, busy) &&
+	       FITS0(d->no_answer, struct store_diversion, no_answer) &&
+	       FITS0(d->not_reachable, struct store_diversion, not_reachable) &&
+	       d->no_answer_time >= 0 && d->no_answer_time <= NO_ANSWER_TIME_MAX;
+}
+
+/**
+ * Checks the key of a lookup: EINVAL when missing or empty, ENOENT when
+ * too long to have been stored, else 0.
+ */
+static int lookup_key_check(const char *tenant, const char *identity)
+{
+	if (!tenant || !identity || !*tenant || !*identity)
+		return EINVAL;
+	return key_fits(tenant, identity) ? 0 : ENOENT;
+}
+
+int store_diversion_put(struct store *st, const struct store_diversion *d)
+{
+	if (!st || !diversion_valid(d))
+		return EINVAL;
+	return st->ops->diversion_put(st->be, d);
+}
+
+int store_diversion_get(struct store *st, const char *tenant,
+			const char *identity, struct store_diversion *d)
+{
+	int err;
+
+	if (!st || !d)
+		return EINVAL;
+	err = lookup_key_check(tenant, identity);
+	return err ? err : st->ops->diversion_get(st->be, tenant, identity, d);
+}
+
+int store_diversion_del(struct store *st, const char *tenant,
+			const char *identity)
+{
+	int err;
+
+	if (!st)
+		return EINVAL;
+	err = lookup_key_check(tenant, identity);
+	return err ? err : st->ops->diversion_del(st->be, tenant, identity);
+}
+
+int store_diversion_foreach(struct store *st, const char *tenant,
+			    store_diversion_f *fn, void *arg)
+{
+	if (!st || !fn || (tenant && !*tenant))
+		return EINVAL;
+	/* A tenant too long to be stored has no diversions to list. */
+	if (tenant && !FITS(tenant, struct store_diversion, tenant))
+		return 0;
+	return st->ops->diversion_foreach(st->be, tenant, fn, arg);
+}
+
+int store_agent_pause(struct store *st, const char *tenant, const char *number,
+		      bool paused)
+{
+	if (!st || !tenant || !number || !key_fits(tenant, number))
+		return EINVAL;
+	return st->ops->agent_pause(st->be, tenant, number, paused);
+}
+
+int store_agent_paused(struct store *st, const char *tenant, const char *number,
+		       bool *paused)
+{
+	if (!st || !tenant || !number || !paused || !key_fits(tenant, number))
+		return EINVAL;
+	return st->ops->agent_paused(st->be, tenant, number, paused);
+}

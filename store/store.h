@@ -10,6 +10,8 @@
 #ifndef WTPF_STORE_H
 #define WTPF_STORE_H
 
+#include <stdbool.h>
+
 struct store;
 
 /** A user allowed to authenticate with SIP digest. */
@@ -41,6 +43,21 @@ struct store_device {
 	char impu[64];
 	char instance[256];    /**< +sip.instance, or "" */
 	long long updated;
+};
+
+/**
+ * A user's call diversion settings (issue 5): a target per condition, ""
+ * for none. A row here replaces the configuration's entry for the number,
+ * so the admin API can change diversion at run time.
+ */
+struct store_diversion {
+	char tenant[64];
+	char identity[64];         /**< the diverting number, normalised */
+	char unconditional[256];   /**< number or sip:/tel: URI, or "" */
+	char busy[256];
+	char no_answer[256];
+	char not_reachable[256];
+	int no_answer_time;        /**< seconds before no_answer applies; 0: default */
 };
 
 /** Called for each allocation by store_alloc_foreach(); non-zero stops. */
@@ -99,5 +116,38 @@ int store_device_del(struct store *st, const char *tenant, const char *impi);
  * Returns 0 or EIO.
  */
 int store_device_clear(struct store *st);
+
+/** Adds or replaces the diversion settings of a number. 0, EINVAL or EIO. */
+int store_diversion_put(struct store *st, const struct store_diversion *d);
+
+/** Reads the diversion settings of a number. Returns 0, ENOENT, EINVAL or EIO. */
+int store_diversion_get(struct store *st, const char *tenant,
+			const char *identity, struct store_diversion *d);
+
+/** Deletes them. Returns 0, ENOENT, EINVAL or EIO. */
+int store_diversion_del(struct store *st, const char *tenant,
+			const char *identity);
+
+/** Called for each diversion by store_diversion_foreach(); non-zero stops. */
+typedef int store_diversion_f(void *arg, const struct store_diversion *d);
+
+/**
+ * Calls @p fn for each diversion of @p tenant (NULL: all tenants), ordered
+ * by tenant and number, until it returns non-zero. Returns 0, what @p fn
+ * returned, or EIO.
+ */
+int store_diversion_foreach(struct store *st, const char *tenant,
+			    store_diversion_f *fn, void *arg);
+
+/**
+ * Pauses (or resumes) a contact-centre agent, by number: a paused agent is
+ * skipped by every ring group of its tenant. Returns 0, EINVAL or EIO.
+ */
+int store_agent_pause(struct store *st, const char *tenant, const char *number,
+		      bool paused);
+
+/** Whether an agent is paused (false when never set). 0, EINVAL or EIO. */
+int store_agent_paused(struct store *st, const char *tenant, const char *number,
+		       bool *paused);
 
 #endif

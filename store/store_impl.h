@@ -19,7 +19,7 @@
 #include "store.h"
 
 /** The version of struct store_ops described here. */
-#define STORE_OPS_VERSION 2
+#define STORE_OPS_VERSION 3
 
 struct store_ops {
 	/** STORE_OPS_VERSION as the back-end was built; store.c refuses others. */
@@ -71,6 +71,22 @@ struct store_ops {
 	int (*device_put)(void *be, const struct store_device *d);
 	int (*device_del)(void *be, const char *tenant, const char *impi);
 	int (*device_clear)(void *be);
+
+	/* Version 3: diversion settings and agent pauses (store.h has the
+	 * contracts). Keys are non-empty and fit struct store_diversion's
+	 * tenant and identity (an agent's number: identity's size); targets
+	 * fit their fields and may be ""; no_answer_time is 0..3600. The
+	 * tenant of diversion_foreach() is NULL (all tenants) or a valid key. */
+	int (*diversion_put)(void *be, const struct store_diversion *d);
+	int (*diversion_get)(void *be, const char *tenant, const char *identity,
+			     struct store_diversion *d);
+	int (*diversion_del)(void *be, const char *tenant, const char *identity);
+	int (*diversion_foreach)(void *be, const char *tenant,
+				 store_diversion_f *fn, void *arg);
+	int (*agent_pause)(void *be, const char *tenant, const char *number,
+			   bool paused);
+	int (*agent_paused)(void *be, const char *tenant, const char *number,
+			    bool *paused);
 };
 
 /** The SQLite back-end (store_sqlite.c). */

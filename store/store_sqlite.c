@@ -56,6 +56,23 @@ static const struct migration migrations[] = {
 	  " instance TEXT NOT NULL,"
 	  " updated INTEGER NOT NULL,"
 	  " PRIMARY KEY (tenant, impi))" },
+	{ 3,
+	  "CREATE TABLE diversions ("
+	  " tenant TEXT NOT NULL,"
+	  " identity TEXT NOT NULL,"
+	  " unconditional TEXT NOT NULL DEFAULT '',"
+	  " busy TEXT NOT NULL DEFAULT '',"
+	  " no_answer TEXT NOT NULL DEFAULT '',"
+	  " not_reachable TEXT NOT NULL DEFAULT '',"
+	  " no_answer_time INTEGER NOT NULL DEFAULT 0,"
+	  " updated INTEGER NOT NULL,"
+	  " PRIMARY KEY (tenant, identity));"
+	  "CREATE TABLE agents ("
+	  " tenant TEXT NOT NULL,"
+	  " number TEXT NOT NULL,"
+	  " paused INTEGER NOT NULL DEFAULT 0,"
+	  " updated INTEGER NOT NULL,"
+	  " PRIMARY KEY (tenant, number))" },
 };
 
 enum { N_MIGRATIONS = sizeof migrations / sizeof migrations[0] };
@@ -239,6 +256,8 @@ static int sq_prepare(struct sq *sq)
 		err = sq_prepare_one(sq->db, SQL_DEL, &sq->del);
 	if (!err)
 		err = sq_alloc_prepare(sq);
+	if (!err)
+		err = sq_svc_prepare(sq);
 	return err;
 }
 
@@ -251,6 +270,7 @@ static void sq_close(void *be)
 	(void)sqlite3_finalize(sq->get);
 	(void)sqlite3_finalize(sq->del);
 	sq_alloc_finalize(sq);
+	sq_svc_finalize(sq);
 	if (sqlite3_close(sq->db) != SQLITE_OK)
 		log_err("store", 0, "close: %s", sqlite3_errmsg(sq->db));
 	free(sq);
@@ -421,4 +441,10 @@ const struct store_ops store_sqlite_ops = {
 	.device_put = sq_device_put,
 	.device_del = sq_device_del,
 	.device_clear = sq_device_clear,
+	.diversion_put = sq_diversion_put,
+	.diversion_get = sq_diversion_get,
+	.diversion_del = sq_diversion_del,
+	.diversion_foreach = sq_diversion_foreach,
+	.agent_pause = sq_agent_pause,
+	.agent_paused = sq_agent_paused,
 };

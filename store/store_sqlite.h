@@ -16,6 +16,8 @@ struct sq {
 	sqlite3_stmt *put, *get, *del;              /* users */
 	sqlite3_stmt *a_add, *a_hold, *a_del, *a_all;   /* allocations */
 	sqlite3_stmt *d_put, *d_del;                /* devices */
+	sqlite3_stmt *v_put, *v_get, *v_del, *v_all, *v_tenant; /* diversions */
+	sqlite3_stmt *g_pause, *g_paused;           /* agents */
 };
 
 /** Resets a kept statement for its next use. */
@@ -42,5 +44,19 @@ int sq_alloc_foreach(void *be, store_alloc_f *fn, void *arg);
 int sq_device_put(void *be, const struct store_device *d);
 int sq_device_del(void *be, const char *tenant, const char *impi);
 int sq_device_clear(void *be);
+
+/* store_sqlite_svc.c: diversions and agent pauses. */
+int sq_svc_prepare(struct sq *sq);
+void sq_svc_finalize(struct sq *sq);
+int sq_diversion_put(void *be, const struct store_diversion *d);
+int sq_diversion_get(void *be, const char *tenant, const char *identity,
+		     struct store_diversion *d);
+int sq_diversion_del(void *be, const char *tenant, const char *identity);
+int sq_diversion_foreach(void *be, const char *tenant, store_diversion_f *fn,
+			 void *arg);
+int sq_agent_pause(void *be, const char *tenant, const char *number,
+		   bool paused);
+int sq_agent_paused(void *be, const char *tenant, const char *number,
+		    bool *paused);
 
 #endif

@@ -123,6 +123,10 @@ struct w8_call_params {
 	const char *display;    /**< caller display name, or NULL */
 	const char *privacy;    /**< Privacy header value, or NULL */
 	const char *sdp;        /**< offer, or NULL */
+	const char *from;       /**< From value instead of the one made of
+				     identity (a diverted call's caller), or NULL */
+	const char *extra;      /**< extra header lines ("Name: value\r\n"...:
+				     History-Info, Diversion), or NULL */
 };
 
 /**

@@ -139,7 +139,9 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 	}
 	/* RFC 3323: a caller asking for privacy is anonymous in From; the
 	 * asserted identity still goes to IMS, which is trusted to withhold it. */
-	if (p->privacy && (strcasestr(p->privacy, "id") || strcasestr(p->privacy, "user") ||
+	if (p->from)
+		from = su_strdup(home, p->from);
+	else if (p->privacy && (strcasestr(p->privacy, "id") || strcasestr(p->privacy, "user") ||
 			   strcasestr(p->privacy, "header")))
 		from = su_strdup(home, "\"Anonymous\" <sip:anonymous@anonymous.invalid>");
 	else
@@ -173,6 +175,7 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 		   NUTAG_INITIAL_ROUTE_STR(initial_route(home, t, pc)),
 		   SIPTAG_CONTACT_STR(w8_contact(home, t, identity_user(home, p->identity))),
 		   SIPTAG_HEADER_STR(ident),
+		   TAG_IF(p->extra, SIPTAG_HEADER_STR(p->extra)),
 		   TAG_IF(p->privacy, SIPTAG_PRIVACY_STR(p->privacy)),
 		   TAG_IF(p->sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 		   TAG_IF(p->sdp, SIPTAG_PAYLOAD_STR(p->sdp)), TAG_END());

@@ -39,17 +39,23 @@ static void call_free(struct call *call)
 {
 	struct call_core *cc = call->cc;
 
+	call_busy(call, false);
+	call_route_destroy(call);
 	for (size_t i = 0; i < call->branch_count; i++) {
-		if (call->branches[i].ct)
-			wic_ctrans_abandon(call->branches[i].ct);
-		wic_dialog_destroy(call->branches[i].wd);
+		if (call->branches[i]->ct)
+			wic_ctrans_abandon(call->branches[i]->ct);
+		wic_dialog_destroy(call->branches[i]->wd);
+		free(call->branches[i]);
 	}
+	free(call->branches);
 	if (call->pend.wct)
 		wic_ctrans_abandon(call->pend.wct);
 	if (call->dir == CALL_OUT)
 		wic_dialog_destroy(call->wd);
 	if (call->leg)
 		w8_leg_release(call->leg);
+	if (call->fwd)
+		w8_leg_release(call->fwd);
 	call_sdp_free(call);
 	if (call->key) {
 		g_hash_table_remove(cc->by_dialog, call->key);
@@ -72,7 +78,7 @@ static void call_end_wic(struct call *call)
 		call->pend.wst = NULL;
 	}
 	for (size_t i = 0; i < call->branch_count; i++) {
-		struct call_branch *b = &call->branches[i];
+		struct call_branch *b = call->branches[i];
 		if (b != call->winner && b->ct && !b->done)
 			wic_ctrans_cancel(b->ct, NULL);
 	}
@@ -91,7 +97,21 @@ void call_end(struct call *call, const char *why)
 	call->state = CALL_ENDED;
 	if (call->leg && !call->leg_done && !call->w8_final_sent)
 		w8_leg_hangup(call->leg, NULL);
+	if (call->fwd && !call->fwd_done)
+		w8_leg_hangup(call->fwd, NULL);
 	call_free(call);
+}
+
+/* Tells the services that the call's WIC user is on a call, or no more. */
+void call_busy(struct call *call, bool busy)
+{
+	const struct call_hooks *h = call->cc->hooks;
+
+	if (!h || !h->busy || !call->tenant[0] || !call->party[0] ||
+	    call->busy_told == busy)
+		return;
+	call->busy_told = busy;
+	h->busy(call->cc->hooks_arg, call->tenant, call->party, busy);
 }
 
 /* The body of @p sip as a C string (malloc'd), or NULL. */

@@ -27,6 +27,36 @@ struct call_out_route {
 	bool emergency;         /**< an emergency number: passed untouched */
 };
 
+/** How many members a ring group may have. */
+#define CALL_GROUP_MAX 100
+
+/** What a number stands for, and what happens to calls to it. */
+enum call_plan_kind {
+	CALL_PLAN_USER = 0,   /**< a user: ring its devices, divert as set */
+	CALL_PLAN_GROUP,      /**< a ring group: hunt among its members */
+};
+
+/** The services' plan for an inbound call to one number. */
+struct call_plan {
+	enum call_plan_kind kind;
+	unsigned max_diversions;    /**< hop limit over the whole call */
+	bool announce;              /**< 181 toward the caller on diversion */
+	/* CALL_PLAN_USER: diversion targets, "" for none */
+	char unconditional[256];
+	char busy[256];
+	char no_answer[256];
+	char not_reachable[256];
+	unsigned no_answer_time;    /**< seconds */
+	/* CALL_PLAN_GROUP */
+	char group[64];             /**< its name, for logs */
+	bool hunt;                  /**< one member at a time, in order */
+	char members[CALL_GROUP_MAX][32];   /**< who may ring now, in order */
+	size_t member_count;
+	unsigned member_timeout;    /**< hunting: seconds per member */
+	unsigned timeout;           /**< seconds before overflow */
+	char overflow[256];         /**< then, or with nobody to ring; "": 480 */
+};
+
 /**
  * The table of hooks the call core calls at its decision points (seed 001's
  * services: number transformation, barring, emergency numbers...). Any
@@ -42,6 +72,14 @@ struct call_hooks {
 	 *  leave it. */
 	bool (*in_caller)(void *arg, const char *tenant, const char *number,
 			  char *out, size_t size);
+	/** A call reached @p number of @p tenant (normalised): fill @p p
+	 *  (zeroed; kind USER). Members that cannot take a call now (paused,
+	 *  in wrap-up, busy without call waiting) are already left out. */
+	void (*in_plan)(void *arg, const char *tenant, const char *number,
+			struct call_plan *p);
+	/** A user of @p tenant started (@p busy) or finished a call. */
+	void (*busy)(void *arg, const char *tenant, const char *number,
+		     bool busy);
 };
 
 /** Sets the services' hooks (@p h and @p arg borrowed; NULL: none). */

@@ -23,7 +23,6 @@
 static void in_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 			int status, const char *phrase, const sip_t *sip);
 
-/* The AORs a called number may be registered as, for tenants on @p t. */
 /*
  * Whether @p ten serves @p called on trunk @p t: with identity sets, the
  * set holding the number must be reached through @p t (EPERM: that set is
@@ -49,6 +48,27 @@ static int in_serves(struct call_core *cc, const struct conf_tenant *ten,
 	if (!err)
 		snprintf(num, NUMRANGE_NUM_MAX, "%s", g.number);
 	return err;
+}
+
+int call_in_serves(struct call_core *cc, const struct w8_trunk *t,
+		   const char *called, char *tenant, size_t tsize,
+		   char num[32])
+{
+	char n[NUMRANGE_NUM_MAX];
+	int res = ENOENT;
+
+	for (size_t i = 0; i < cc->conf->tenant_count; i++) {
+		const struct conf_tenant *ten = &cc->conf->tenants[i];
+		int err = in_serves(cc, ten, t, called, n);
+		if (!err) {
+			snprintf(tenant, tsize, "%s", ten->name);
+			snprintf(num, 32, "%s", n);
+			return 0;
+		}
+		if (err == EPERM)
+			res = EPERM;
+	}
+	return res;
 }
 
 size_t call_in_lookup(struct call_core *cc, const struct w8_trunk *t,
@@ -77,26 +97,6 @@ size_t call_in_lookup(struct call_core *cc, const struct w8_trunk *t,
 		}
 	}
 	return 0;
-}
-
-/*
- * Whether @p called is a number of a tenant on @p t: 0 yes, EPERM its
- * identity set is withdrawn, ENOENT no.
- */
-static int in_is_ours(struct call_core *cc, const struct w8_trunk *t,
-		      const char *called)
-{
-	char num[NUMRANGE_NUM_MAX];
-	int res = ENOENT;
-
-	for (size_t i = 0; i < cc->conf->tenant_count; i++) {
-		int err = in_serves(cc, &cc->conf->tenants[i], t, called, num);
-		if (!err)
-			return 0;
-		if (err == EPERM)
-			res = EPERM;
-	}
-	return res;
 }
 
 /* The tenant's caller_display service on the caller's number (a tel: URI's
@@ -132,8 +132,8 @@ static bool in_private(const sip_t *sip)
  * With Privacy asked for, only From (which the caller made anonymous): the
  * browser is outside the trust domain.
  */
-static char *in_caller(struct call_core *cc, const char *tenant,
-		       su_home_t *home, const sip_t *sip)
+char *call_in_caller(struct call_core *cc, const char *tenant,
+		     su_home_t *home, const sip_t *sip)
 {
 	const sip_p_asserted_identity_t *pai = in_private(sip) ? NULL :
 		sip_p_asserted_identity(sip);
@@ -152,31 +152,39 @@ static char *in_caller(struct call_core *cc, const char *tenant,
 	return su_sprintf(home, "<%s>", uri);
 }
 
-static void in_fail(struct call *call, int status, const char *phrase,
-		    const char *why)
+void call_in_fail(struct call *call, int status, const char *phrase,
+		  const char *why)
 {
-	w8_leg_respond(call->leg, status, phrase, NULL, NULL);
-	call->w8_final_sent = true;
+	if (call->state != CALL_ANSWERED) {
+		w8_leg_respond(call->leg, status, phrase, NULL, NULL);
+		call->w8_final_sent = true;
+	}
 	call_end(call, why);
 }
 
-/* Every branch answered without success: the best final goes to IMS. */
-static void in_all_failed(struct call *call)
+/* The best final status of the branches of @p stage (busy and decline
+ * first), 480 when none says more. */
+static int in_best(const struct call *call, unsigned stage)
 {
 	int best = 0;
 
 	for (size_t i = 0; i < call->branch_count; i++) {
-		int s = call->branches[i].status;
-		if (s == 486 || s == 600 || s == 603) {
-			best = s;
-			break;
-		}
+		int s = call->branches[i]->status;
+		if (call->branches[i]->stage != stage)
+			continue;
+		if (s == 486 || s == 600 || s == 603)
+			return s;
 		if (!best || (s >= 400 && s < best) || best < 400)
 			best = s;
 	}
 	if (best < 300 || best == 503 || best == 408)
 		best = 480;
-	in_fail(call, best, NULL, "no device answered");
+	return best;
+}
+
+void call_in_all_failed(struct call *call, unsigned stage)
+{
+	call_route_stage_failed(call, in_best(call, stage));
 }
 
 static void in_win(struct call *call, struct call_branch *b, const sip_t *sip)
@@ -187,21 +195,27 @@ static void in_win(struct call *call, struct call_branch *b, const sip_t *sip)
 	if (call_sdp_pass(call, CALL_TO_IMS, false, sip, &sdp, &why)) {
 		/* The browser's answer cannot go to IMS: fail both sides. */
 		wic_dialog_request(b->wd, "BYE", NULL, NULL, NULL, NULL, NULL, NULL);
-		in_fail(call, 488, why, why);
+		call_in_fail(call, 488, why, why);
 		return;
 	}
 	call->winner = b;
 	call->wd = b->wd;
 	call_index(call, b->wd);
+	call_route_free(call);          /* no more timers or diversion */
 	for (size_t i = 0; i < call->branch_count; i++) {
-		struct call_branch *o = &call->branches[i];
+		struct call_branch *o = call->branches[i];
 		if (o != b && !o->done && o->ct)
 			wic_ctrans_cancel(o->ct, CALL_REASON_ELSEWHERE);
 	}
-	w8_leg_respond(call->leg, 200, NULL, sdp, NULL);
+	if (call->state == CALL_ANSWERED)
+		w8_leg_reoffer(call->leg, sdp, false);   /* a transfer's target */
+	else
+		w8_leg_respond(call->leg, 200, NULL, sdp, NULL);
 	free(sdp);
 	call->state = CALL_ANSWERED;
-	call_log(call, "answered by a device of %s", call->aor);
+	snprintf(call->party, sizeof call->party, "%s", b->number);
+	call_busy(call, true);
+	call_log(call, "answered by a device of %s", b->number);
 }
 
 static void in_branch_2xx(struct call *call, struct call_branch *b,
@@ -231,7 +245,8 @@ static void in_branch_response(void *arg, struct wic_ctrans *ct, int status,
 	(void)ct;
 	(void)msg;
 	if (status < 200) {
-		if (status > 100 && !call->winner && call->state != CALL_ENDED) {
+		if (status > 100 && !call->winner && call->state < CALL_ANSWERED &&
+		    !call->fwd) {
 			const char *why = NULL;
 			/* Early SDP that fails the checks is left out. */
 			if (call_sdp_pass(call, CALL_TO_IMS, false, sip, &sdp, &why))
@@ -249,86 +264,122 @@ static void in_branch_response(void *arg, struct wic_ctrans *ct, int status,
 	b->done = true;
 	b->ct = NULL;
 	b->status = status;
+	if (call->winner || b->stage != call->route.stage || call->fwd)
+		return;          /* a branch of an earlier step, cancelled */
 	for (size_t i = 0; i < call->branch_count; i++)
-		if (!call->branches[i].done)
+		if (call->branches[i]->stage == b->stage && !call->branches[i]->done)
 			return;
-	if (!call->winner)
-		in_all_failed(call);
+	call_in_all_failed(call, b->stage);
 }
 
-/* Rings one device. */
-static int in_branch(struct call *call, su_home_t *home,
-		     const struct wic_target *tg, const char *caller,
-		     const char *sdp)
+/* Makes room for one more branch; NULL when memory runs out. */
+static struct call_branch *in_branch_new(struct call *call)
 {
-	struct call_branch *b = &call->branches[call->branch_count];
+	struct call_branch *b;
+
+	if (call->branch_count == call->branch_cap) {
+		size_t cap = call->branch_cap ? call->branch_cap * 2 : 8;
+		void *p = realloc(call->branches, cap * sizeof *call->branches);
+		if (!p)
+			return NULL;
+		call->branches = p;
+		call->branch_cap = cap;
+	}
+	b = calloc(1, sizeof *b);
+	if (b)
+		call->branches[call->branch_count] = b;
+	return b;
+}
+
+/* Rings one device of user @p number. */
+static int in_branch(struct call *call, su_home_t *home,
+		     const struct wic_target *tg, const char *number)
+{
+	struct call_route *r = &call->route;
+	struct call_branch *b = in_branch_new(call);
+	char *extra = r->history ? su_sprintf(home, "History-Info: %s\r\n",
+					      r->history) : NULL;
 	struct wic_invite inv = {
 		.request_uri = url_as_string(home, tg->contact->m_url),
-		.from = caller,
+		.from = r->caller,
 		.to = su_sprintf(home, "<%s>", call->aor),
 		.contact = CALL_CONTACT,
-		.sdp = sdp,
+		.sdp = r->offer_wic,
+		.extra = extra,
 	};
 	int err;
 
+	if (!b)
+		return ENOMEM;
 	b->call = call;
+	b->stage = r->stage;
+	snprintf(b->number, sizeof b->number, "%s", number);
 	err = wic_dialog_invite(tg->flow, &inv, in_branch_response, b, &b->wd,
 				&b->ct);
-	if (!err)
+	if (err)
+		free(b);
+	else
 		call->branch_count++;
 	return err;
+}
+
+size_t call_in_ring(struct call *call, const char *number)
+{
+	struct wic_target tg[CALL_MAX_DEVICES];
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	size_t n, rung = 0;
+
+	n = call_in_lookup(call->cc, call->w8t, number, tg, CALL_MAX_DEVICES,
+			   call->aor, sizeof call->aor);
+	for (size_t i = 0; i < n; i++)
+		rung += in_branch(call, home, &tg[i], number) == 0;
+	su_home_deinit(home);
+	return rung;
 }
 
 void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 		   const char *called, const sip_t *sip)
 {
 	struct call_core *cc = arg;
-	struct wic_target tg[CALL_MAX_BRANCHES];
-	su_home_t home[1] = { SU_HOME_INIT(home) };
 	struct call *call = call_new(cc, CALL_IN);
-	char *sdp = NULL, *caller;
+	struct call_route *r;
+	const sip_p_asserted_identity_t *pai;
+	sip_from_t *from;
+	char num[32];
 	const char *why = NULL;
-	size_t n;
 
 	if (!call) {
 		w8_leg_respond(leg, SIP_500_INTERNAL_SERVER_ERROR, NULL, NULL);
 		w8_leg_release(leg);
-		goto out;
+		return;
 	}
+	r = &call->route;
 	call->leg = leg;
+	call->w8t = t;
 	call->trunk = w8_trunk_conf(t);
 	w8_leg_bind(leg, in_w8_event, call);
-	if (call_sdp_pass(call, CALL_TO_WIC, true, sip, &sdp, &why)) {
-		snprintf(call->aor, sizeof call->aor, "%s", called);
-		in_fail(call, 488, why, why);
-		goto out;
+	snprintf(call->aor, sizeof call->aor, "%s", called);
+	r->offer_ims = call_payload(sip);
+	if (call_sdp_pass(call, CALL_TO_WIC, true, sip, &r->offer_wic, &why)) {
+		call_in_fail(call, 488, why, why);
+		return;
 	}
-	n = call_in_lookup(cc, t, called, tg, CALL_MAX_BRANCHES, call->aor,
-		      sizeof call->aor);
-	call_log(call, "inbound call for %s: %zu device(s)", called, n);
-	if (!n) {
-		snprintf(call->aor, sizeof call->aor, "%s", called);
-		int ours = in_is_ours(cc, t, called);
-		if (!ours)
-			in_fail(call, 480, "No Registered Device", "nobody registered");
-		else if (ours == EPERM)
-			in_fail(call, 404, "Identity Set Withdrawn",
-				"the number's identity set is disabled");
-		else
-			in_fail(call, 404, "Not A Number Of This Gateway",
-				"number outside every tenant's ranges");
-		goto out;
+	if (!call_in_serves(cc, t, called, call->tenant, sizeof call->tenant, num))
+		r->caller = call_in_caller(cc, call->tenant, call->home, sip);
+	if (!r->caller)
+		r->caller = "<sip:anonymous@anonymous.invalid>";
+	from = sip_from_dup(call->home, sip->sip_from);
+	if (from) {                 /* the caller, without its tag */
+		from->a_params = NULL;
+		from->a_tag = NULL;
+		r->ims_from = sip_header_as_string(call->home,
+						   (const sip_header_t *)from);
 	}
-	caller = in_caller(cc, wic_flow_tenant(tg[0].flow) ?
-			   wic_flow_tenant(tg[0].flow)->name : NULL, home, sip);
-	for (size_t i = 0; i < n; i++)
-		in_branch(call, home, &tg[i], caller ? caller : "<sip:anonymous@anonymous.invalid>",
-			  sdp);
-	if (!call->branch_count)
-		in_fail(call, 480, "Devices Unreachable", "no branch could start");
-out:
-	free(sdp);
-	su_home_deinit(home);
+	pai = sip_p_asserted_identity(sip);
+	if (pai)
+		r->ims_identity = url_as_string(call->home, pai->paid_url);
+	call_route_history_in(call, sip);
+	call_route_start(call, called);
 }
 
 static void in_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
@@ -337,6 +388,8 @@ static void in_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 	struct call *call = arg;
 
 	(void)leg;
+	if (call->fwd && call_fwd_in_event(call, ev, status, phrase, sip))
+		return;
 	if (call_dialog_w8_event(call, ev, status, phrase, sip))
 		return;
 	switch (ev) {

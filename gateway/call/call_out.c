@@ -85,6 +85,7 @@ void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 		if (call->wst && !reply_wic(call, status, phrase, sip))
 			break;      /* the call failed on the answer */
 		call->state = CALL_ANSWERED;
+		call_busy(call, true);
 		call_log(call, "answered by IMS");
 		break;
 	case W8_EV_FAILED:
@@ -183,6 +184,22 @@ static int out_route(struct call *call, struct wic_flow *flow,
 	return 0;
 }
 
+/* The caller's tenant and number, for its busy state. */
+static void out_party(struct call *call, struct wic_flow *flow)
+{
+	const struct conf_tenant *t = wic_flow_tenant(flow);
+	const char *aor = call->aor, *p = strchr(aor, ':');
+	size_t n;
+
+	if (!t || !p)
+		return;
+	p++;
+	n = strcspn(p, "@;");
+	snprintf(call->tenant, sizeof call->tenant, "%s", t->name);
+	if (n < sizeof call->party)
+		snprintf(call->party, sizeof call->party, "%.*s", (int)n, p);
+}
+
 void call_out_start(struct call_core *cc, struct wic_flow *flow,
 		    struct wic_strans *st, const sip_t *sip)
 {
@@ -196,6 +213,7 @@ void call_out_start(struct call_core *cc, struct wic_flow *flow,
 	}
 	call->wst = st;
 	snprintf(call->aor, sizeof call->aor, "%s", wic_flow_identity(flow));
+	out_party(call, flow);
 	if (!target || !*target) {
 		wic_strans_reply(st, 484, "No Number Dialled", TAG_END());
 		call->wst = NULL;

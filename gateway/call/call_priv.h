@@ -16,7 +16,7 @@
 struct conf_trunk;
 struct media_sdp;
 
-#define CALL_MAX_BRANCHES 8
+#define CALL_MAX_DEVICES 8     /**< devices rung per user */
 #define CALL_CONTACT "<sip:wtpf@wtpf.invalid;transport=ws;ob>"
 #define CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
 
@@ -34,6 +34,29 @@ struct call_branch {
 	struct wic_ctrans *ct;     /**< the INVITE, until its final answer */
 	int status;                /**< best status so far */
 	bool done;
+	unsigned stage;            /**< the routing step that rang it */
+	char number[32];           /**< the user it belongs to */
+};
+
+/** Where an inbound call is being routed (call_route.c). */
+struct call_route {
+	char tenant[64];           /**< the tenant of the served number */
+	char served[32];           /**< the number being rung (user or group) */
+	struct call_plan *plan;    /**< the services' plan for it (owned) */
+	unsigned stage;            /**< bumped each time the target changes */
+	size_t hunt_next;          /**< next member to ring (hunting) */
+	guint ring_timer;          /**< no answer / member timeout (GLib id) */
+	guint group_timer;         /**< the group's overflow timeout */
+	char *history;             /**< History-Info entries so far (owned) */
+	char *hi_last;             /**< index of the last entry ("1.1") */
+	char *diversion;           /**< Diversion entries (RFC 5806) */
+	unsigned diversions;       /**< diversions so far (incl. earlier hops) */
+	GPtrArray *visited;        /**< numbers already served (loop check) */
+	char *offer_wic;           /**< the offer as browsers get it */
+	char *offer_ims;           /**< the offer as IMS sent it */
+	const char *caller;        /**< From toward browsers (call's home) */
+	const char *ims_from;      /**< the caller as IMS named it in From */
+	const char *ims_identity;  /**< and its asserted identity, or NULL */
 };
 
 /** A request waiting for the other side's answer (re-INVITE, UPDATE). */
@@ -53,8 +76,16 @@ struct call {
 	/* WIC side */
 	struct wic_dialog *wd;     /**< OUT: our UAS dialog; IN: the winner's */
 	struct wic_strans *wst;    /**< OUT: the INVITE from the WIC, until final */
-	struct call_branch branches[CALL_MAX_BRANCHES];
-	size_t branch_count;
+	struct call_branch **branches;   /**< owned, each allocated */
+	size_t branch_count, branch_cap;
+	struct call_route route;   /**< IN: where it is being routed */
+	struct w8_leg *fwd;        /**< IN: a diverted call's leg to IMS */
+	bool fwd_done;             /**< fwd's dialog ended (BYE or terminated) */
+	bool fwd_waiting;          /**< fwd asked (re-INVITE/UPDATE): answer it */
+	const struct w8_trunk *w8t;  /**< the trunk of the leg */
+	char tenant[64];           /**< the WIC user's tenant, once known */
+	char party[32];            /**< the WIC user's number (busy state) */
+	bool busy_told;            /**< the busy hook was told it started */
 	struct call_branch *winner;
 	/* W8 side */
 	struct w8_leg *leg;
@@ -94,12 +125,36 @@ void call_out_start(struct call_core *cc, struct wic_flow *flow,
 void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 		       int status, const char *phrase, const sip_t *sip);
 
+void call_busy(struct call *call, bool busy);
+
 /* call_in.c: IMS -> WIC */
 size_t call_in_lookup(struct call_core *cc, const struct w8_trunk *t,
 		      const char *called, struct wic_target *out, size_t max,
 		      char *aor, size_t aor_size);
+int call_in_serves(struct call_core *cc, const struct w8_trunk *t,
+		   const char *called, char *tenant, size_t tsize,
+		   char num[32]);
 void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 		   const char *called, const sip_t *sip);
+void call_in_fail(struct call *call, int status, const char *phrase,
+		  const char *why);
+void call_in_all_failed(struct call *call, unsigned stage);
+size_t call_in_ring(struct call *call, const char *number);
+char *call_in_caller(struct call_core *cc, const char *tenant,
+		     su_home_t *home, const sip_t *sip);
+
+/* call_route.c: what an inbound call does (services' plan, diversion,
+ * ring groups) */
+void call_route_start(struct call *call, const char *number);
+void call_route_stage_failed(struct call *call, int status);
+void call_route_history_in(struct call *call, const sip_t *sip);
+void call_route_free(struct call *call);
+void call_route_destroy(struct call *call);
+
+/* call_fwd.c: a call diverted to IMS (a second W8 leg) */
+int call_fwd_start(struct call *call, const char *target);
+bool call_fwd_in_event(struct call *call, enum w8_event ev, int status,
+		       const char *phrase, const sip_t *sip);
 
 /* call_sdp.c: SDP crossing from one side to the other */
 enum call_side { CALL_TO_IMS = 0, CALL_TO_WIC };

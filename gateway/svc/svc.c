@@ -1,8 +1,8 @@
 /**
  * @file svc.c  Number transformation, barring and emergency numbers per
- * tenant, as the call core's hooks.
+ * tenant, and the hook table (svc_plan.c has diversion and ring groups).
  */
-#include "svc.h"
+#include "svc_priv.h"
 #include "conf/conf.h"
 #include "util/log.h"
 #include "util/numrange.h"
@@ -12,22 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/** A list of compiled rules. */
-struct svc_rules {
-	struct rewrite **r;
-	size_t n;
-};
-
-struct svc_tenant {
-	const struct conf_tenant *conf;
-	struct svc_rules dial_plan, caller, barred;
-};
-
-struct svc {
-	struct svc_tenant *tenants;
-	size_t ntenants;
-};
 
 static void rules_free(struct svc_rules *l)
 {
@@ -103,16 +87,19 @@ static int tenants_build(const struct conf *conf, struct svc_tenant **tsp)
 	return 0;
 }
 
-int svc_create(struct svc **sp, const struct conf *conf)
+int svc_create(struct svc **sp, const struct conf *conf, struct store *store)
 {
 	struct svc *s = calloc(1, sizeof *s);
 	int err;
 
 	if (!s)
 		return ENOMEM;
+	s->store = store;
+	s->agents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->rr = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	err = svc_reload(s, conf);
 	if (err) {
-		free(s);
+		svc_destroy(s);
 		return err;
 	}
 	*sp = s;
@@ -137,11 +124,15 @@ void svc_destroy(struct svc *s)
 	if (!s)
 		return;
 	tenants_free(s->tenants, s->ntenants);
+	if (s->agents)
+		g_hash_table_destroy(s->agents);
+	if (s->rr)
+		g_hash_table_destroy(s->rr);
 	free(s);
 }
 
-static const struct svc_tenant *tenant_find(const struct svc *s,
-					    const char *name)
+const struct svc_tenant *svc_tenant_find(const struct svc *s,
+					 const char *name)
 {
 	for (size_t i = 0; i < s->ntenants; i++)
 		if (!strcmp(s->tenants[i].conf->name, name))
@@ -167,7 +158,7 @@ static bool rules_match(const struct svc_rules *l, const char *in)
 	return false;
 }
 
-static bool is_emergency(const struct svc_tenant *t, const char *dialled)
+bool svc_is_emergency(const struct svc_tenant *t, const char *dialled)
 {
 	char a[NUMRANGE_NUM_MAX], b[NUMRANGE_NUM_MAX];
 	conf_strv_t e = t->conf->services.emergency;
@@ -208,13 +199,13 @@ static const char *target_number(const char *target, char *buf, size_t size)
 static void svc_out_route(void *arg, const char *tenant, const char *dialled,
 			  struct call_out_route *r)
 {
-	const struct svc_tenant *t = tenant_find(arg, tenant);
+	const struct svc_tenant *t = svc_tenant_find(arg, tenant);
 	char out[sizeof r->target], num[sizeof r->target];
 	const char *n;
 
 	if (!t)
 		return;
-	if (is_emergency(t, dialled)) {
+	if (svc_is_emergency(t, dialled)) {
 		r->emergency = true;
 		return;
 	}
@@ -234,7 +225,7 @@ static void svc_out_route(void *arg, const char *tenant, const char *dialled,
 static bool svc_in_caller(void *arg, const char *tenant, const char *number,
 			  char *out, size_t size)
 {
-	const struct svc_tenant *t = tenant_find(arg, tenant);
+	const struct svc_tenant *t = svc_tenant_find(arg, tenant);
 
 	return t && rules_apply(&t->caller, number, out, size);
 }
@@ -242,6 +233,8 @@ static bool svc_in_caller(void *arg, const char *tenant, const char *number,
 static const struct call_hooks hooks = {
 	.out_route = svc_out_route,
 	.in_caller = svc_in_caller,
+	.in_plan = svc_in_plan,
+	.busy = svc_busy,
 };
 
 const struct call_hooks *svc_hooks(void)

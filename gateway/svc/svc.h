@@ -2,11 +2,13 @@
  * @file svc.h  The third party's services (seed 001), behind the call
  * core's table of hooks (struct call_hooks): number transformation (a dial
  * plan toward IMS, the calling number shown to browsers), barred
- * destinations and emergency numbers. Rules are compiled per tenant from
- * the configuration, and again on reload.
+ * destinations and emergency numbers, call diversion and ring groups with
+ * their agents' state. Rules are compiled per tenant from the
+ * configuration, and again on reload; diversion settings and paused agents
+ * are read from the store on each call, so they change at run time.
  *
  * Ownership: the caller owns struct svc; it borrows the configuration
- * until svc_reload() gives it another.
+ * until svc_reload() gives it another, and the store for its lifetime.
  */
 #ifndef WTPF_SVC_H
 #define WTPF_SVC_H
@@ -14,10 +16,15 @@
 #include "gateway/call/call.h"
 
 struct conf;
+struct store;
 struct svc;
 
-/** Compiles every tenant's rules. Returns 0, ENOMEM or EINVAL (logged). */
-int svc_create(struct svc **sp, const struct conf *conf);
+/**
+ * Compiles every tenant's rules; @p store (may be NULL: configuration
+ * only) holds diversion settings and paused agents. Returns 0, ENOMEM or
+ * EINVAL (logged).
+ */
+int svc_create(struct svc **sp, const struct conf *conf, struct store *store);
 
 /** Compiles @p conf's rules and swaps them in; on error nothing changes. */
 int svc_reload(struct svc *s, const struct conf *conf);

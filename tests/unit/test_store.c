@@ -1,12 +1,14 @@
 /**
  * @file test_store.c  The store with its SQLite back-end: users, input
- * checks, persistence, schema versions and migrations, WAL.
+ * checks, persistence, schema versions and migrations, WAL; allocations,
+ * devices, diversions and agent pauses.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +22,7 @@
 #include "store/store.h"
 
 /* The schema version this code migrates to. */
-#define LATEST 2
+#define LATEST 3
 
 #define MD5_A    "3d78807defe7de2157e2b0b6573a855f"
 #define MD5_B    "0123456789abcdef0123456789abcdef"
@@ -480,6 +482,416 @@ static void test_migrate_from_v1_keeps_users(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM allocations"), 0);
 }
 
+/* ---- diversions and agents ------------------------------------------- */
+
+static struct store_diversion diversion(const char *tenant,
+					const char *identity, const char *cfu,
+					const char *cfb, int time)
+{
+	struct store_diversion d;
+
+	memset(&d, 0, sizeof d);
+	snprintf(d.tenant, sizeof d.tenant, "%s", tenant);
+	snprintf(d.identity, sizeof d.identity, "%s", identity);
+	snprintf(d.unconditional, sizeof d.unconditional, "%s", cfu);
+	snprintf(d.busy, sizeof d.busy, "%s", cfb);
+	snprintf(d.no_answer, sizeof d.no_answer, "sip:vm@acme.example");
+	snprintf(d.not_reachable, sizeof d.not_reachable, "tel:+4930999");
+	d.no_answer_time = time;
+	return d;
+}
+
+static void assert_diversion_equal(const struct store_diversion *a,
+				   const struct store_diversion *b)
+{
+	assert_string_equal(a->tenant, b->tenant);
+	assert_string_equal(a->identity, b->identity);
+	assert_string_equal(a->unconditional, b->unconditional);
+	assert_string_equal(a->busy, b->busy);
+	assert_string_equal(a->no_answer, b->no_answer);
+	assert_string_equal(a->not_reachable, b->not_reachable);
+	assert_int_equal(a->no_answer_time, b->no_answer_time);
+}
+
+/* Collects diversions into a fixed array; stops after @c stop_after. */
+struct dseen {
+	struct store_diversion d[8];
+	int n;
+	int stop_after;   /**< 0: never stop */
+};
+
+static int dcollect(void *arg, const struct store_diversion *d)
+{
+	struct dseen *s = arg;
+
+	if (s->n < 8)
+		s->d[s->n++] = *d;
+	return s->stop_after && s->n >= s->stop_after ? 7 : 0;
+}
+
+static void test_diversion_put_get(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_diversion d = diversion("acme", "+4930123400001",
+					     "", "+4930123400002", 20), got;
+
+	assert_int_equal(store_diversion_put(f->st, &d), 0);
+	memset(&got, 'x', sizeof got);
+	assert_int_equal(store_diversion_get(f->st, "acme", "+4930123400001",
+					     &got), 0);
+	assert_diversion_equal(&got, &d);
+	assert_string_equal(got.unconditional, "");
+	/* Tenants are separate; unknown numbers are not found. */
+	assert_int_equal(store_diversion_get(f->st, "other", "+4930123400001",
+					     &got), ENOENT);
+	assert_int_equal(store_diversion_get(f->st, "acme", "+4930123400009",
+					     &got), ENOENT);
+	assert_true(raw_int(f->path, "SELECT updated FROM diversions") > 0);
+}
+
+static void test_diversion_replace(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_diversion d = diversion("acme", "+4930123400001",
+					     "+4930123400003", "", 0), got;
+
+	assert_int_equal(store_diversion_put(f->st, &d), 0);
+	raw_exec(f->path, "UPDATE diversions SET updated = 42");
+	d = diversion("acme", "+4930123400001", "", "sip:busy@acme.example",
+		      3600);
+	d.not_reachable[0] = '\0';
+	assert_int_equal(store_diversion_put(f->st, &d), 0);
+	assert_int_equal(store_diversion_get(f->st, "acme", "+4930123400001",
+					     &got), 0);
+	assert_diversion_equal(&got, &d);
+	/* Replaced in place: one row, every field and the time updated. */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM diversions"), 1);
+	assert_true(raw_int(f->path, "SELECT updated FROM diversions") > 42);
+}
+
+static void test_diversion_del(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_diversion d = diversion("acme", "+4930123400001",
+					     "+4930123400003", "", 0), got;
+	struct store_diversion e = diversion("acme", "+4930123400002",
+					     "+4930123400003", "", 0);
+
+	assert_int_equal(store_diversion_put(f->st, &d), 0);
+	assert_int_equal(store_diversion_put(f->st, &e), 0);
+	assert_int_equal(store_diversion_del(f->st, "other", "+4930123400001"),
+			 ENOENT);
+	assert_int_equal(store_diversion_del(f->st, "acme", "+4930123400001"), 0);
+	assert_int_equal(store_diversion_get(f->st, "acme", "+4930123400001",
+					     &got), ENOENT);
+	assert_int_equal(store_diversion_del(f->st, "acme", "+4930123400001"),
+			 ENOENT);
+	/* The other number is untouched. */
+	assert_int_equal(store_diversion_get(f->st, "acme", "+4930123400002",
+					     &got), 0);
+	assert_diversion_equal(&got, &e);
+}
+
+static void test_diversion_foreach(void **state)
+{
+	struct fixture *f = opened(state);
+	/* Put out of order: the listing sorts by tenant, then number. */
+	struct store_diversion v[] = {
+		diversion("zeta", "+4940000000001", "+1", "", 0),
+		diversion("acme", "+4930123400002", "+2", "", 5),
+		diversion("beta", "+4950000000001", "+3", "", 0),
+		diversion("acme", "+4930123400001", "+4", "", 10),
+	};
+	struct dseen seen;
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		assert_int_equal(store_diversion_put(f->st, &v[i]), 0);
+
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(store_diversion_foreach(f->st, "acme", dcollect,
+						 &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_diversion_equal(&seen.d[0], &v[3]);
+	assert_diversion_equal(&seen.d[1], &v[1]);
+
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(store_diversion_foreach(f->st, NULL, dcollect,
+						 &seen), 0);
+	assert_int_equal(seen.n, 4);
+	assert_diversion_equal(&seen.d[0], &v[3]);
+	assert_diversion_equal(&seen.d[1], &v[1]);
+	assert_diversion_equal(&seen.d[2], &v[2]);
+	assert_diversion_equal(&seen.d[3], &v[0]);
+
+	/* A tenant without diversions: no call. */
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(store_diversion_foreach(f->st, "none", dcollect,
+						 &seen), 0);
+	assert_int_equal(seen.n, 0);
+
+	/* Early stop: what the callback returned, and the next call works. */
+	memset(&seen, 0, sizeof seen);
+	seen.stop_after = 2;
+	assert_int_equal(store_diversion_foreach(f->st, NULL, dcollect,
+						 &seen), 7);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.d[1].identity, "+4930123400002");
+	memset(&seen, 0, sizeof seen);
+	seen.stop_after = 1;
+	assert_int_equal(store_diversion_foreach(f->st, "acme", dcollect,
+						 &seen), 7);
+	assert_int_equal(seen.n, 1);
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(store_diversion_foreach(f->st, "acme", dcollect,
+						 &seen), 0);
+	assert_int_equal(seen.n, 2);
+}
+
+static void test_diversion_bad_input(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_diversion ok = diversion("acme", "+4930123400001", "+1",
+					      "", 20), d, got;
+	struct dseen seen;
+	char big[300];
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+
+	assert_int_equal(store_diversion_put(NULL, &ok), EINVAL);
+	assert_int_equal(store_diversion_put(f->st, NULL), EINVAL);
+	d = ok;
+	d.tenant[0] = '\0';
+	assert_int_equal(store_diversion_put(f->st, &d), EINVAL);
+	d = ok;
+	d.identity[0] = '\0';
+	assert_int_equal(store_diversion_put(f->st, &d), EINVAL);
+	/* Not NUL-terminated within a field. */
+	d = ok;
+	memset(d.tenant, 't', sizeof d.tenant);
+	assert_int_equal(store_diversion_put(f->st, &d), EINVAL);
+	d = ok;
+	memset(d.identity, '1', sizeof d.identity);
+	assert_int_equal(store_diversion_put(f->st, &d), EINVAL);
+	d = ok;
+	memset(d.unconditional, 'u', sizeof d.unconditional);
+	assert_int_equal(store_diversion_put(f->st, &d), EINVAL);
+	d = ok;
+	memset(d.busy, 'b', sizeof d.busy);
+	assert_int_equal(store_diversion_put(f->st, &d), EINVAL);
+	d = ok;
+	memset(d.no_answer, 'n', sizeof d.no_answer);
+	assert_int_equal(store_diversion_put(f->st, &d), EINVAL);
+	d = ok;
+	memset(d.not_reachable, 'r', sizeof d.not_reachable);
+	assert_int_equal(store_diversion_put(f->st, &d), EINVAL);
+	/* The no-answer timer is 0..3600 seconds. */
+	d = ok;
+	d.no_answer_time = -1;
+	assert_int_equal(store_diversion_put(f->st, &d), EINVAL);
+	d.no_answer_time = 3601;
+	assert_int_equal(store_diversion_put(f->st, &d), EINVAL);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM diversions"), 0);
+	/* ...both ends included; all targets "" is a valid row. */
+	d = ok;
+	d.no_answer_time = 3600;
+	assert_int_equal(store_diversion_put(f->st, &d), 0);
+	d = diversion("acme", "+4930123400002", "", "", 0);
+	d.no_answer[0] = d.not_reachable[0] = '\0';
+	assert_int_equal(store_diversion_put(f->st, &d), 0);
+
+	assert_int_equal(store_diversion_get(NULL, "acme", "+1", &got), EINVAL);
+	assert_int_equal(store_diversion_get(f->st, NULL, "+1", &got), EINVAL);
+	assert_int_equal(store_diversion_get(f->st, "acme", NULL, &got), EINVAL);
+	assert_int_equal(store_diversion_get(f->st, "acme", "+1", NULL), EINVAL);
+	assert_int_equal(store_diversion_get(f->st, "", "+1", &got), EINVAL);
+	assert_int_equal(store_diversion_get(f->st, "acme", "", &got), EINVAL);
+	/* Keys that cannot be stored cannot be found. */
+	assert_int_equal(store_diversion_get(f->st, big, "+1", &got), ENOENT);
+	assert_int_equal(store_diversion_get(f->st, "acme", big, &got), ENOENT);
+	assert_int_equal(store_diversion_del(NULL, "acme", "+1"), EINVAL);
+	assert_int_equal(store_diversion_del(f->st, NULL, "+1"), EINVAL);
+	assert_int_equal(store_diversion_del(f->st, "acme", NULL), EINVAL);
+	assert_int_equal(store_diversion_del(f->st, "", "+1"), EINVAL);
+	assert_int_equal(store_diversion_del(f->st, "acme", ""), EINVAL);
+	assert_int_equal(store_diversion_del(f->st, big, "+1"), ENOENT);
+	assert_int_equal(store_diversion_del(f->st, "acme", big), ENOENT);
+
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(store_diversion_foreach(NULL, NULL, dcollect, &seen),
+			 EINVAL);
+	assert_int_equal(store_diversion_foreach(f->st, NULL, NULL, NULL),
+			 EINVAL);
+	assert_int_equal(store_diversion_foreach(f->st, "", dcollect, &seen),
+			 EINVAL);
+	assert_int_equal(store_diversion_foreach(f->st, big, dcollect, &seen), 0);
+	assert_int_equal(seen.n, 0);
+	/* Nothing was changed by the refused calls. */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM diversions"), 2);
+	assert_int_equal(store_diversion_get(f->st, "acme", "+4930123400001",
+					     &got), 0);
+	assert_int_equal(got.no_answer_time, 3600);
+}
+
+static void test_agent_pause(void **state)
+{
+	struct fixture *f = opened(state);
+	bool paused = true;
+
+	/* Never set: not paused, and no row is written by asking. */
+	assert_int_equal(store_agent_paused(f->st, "acme", "+4930123400001",
+					    &paused), 0);
+	assert_false(paused);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM agents"), 0);
+
+	assert_int_equal(store_agent_pause(f->st, "acme", "+4930123400001",
+					   true), 0);
+	assert_int_equal(store_agent_paused(f->st, "acme", "+4930123400001",
+					    &paused), 0);
+	assert_true(paused);
+	/* Per tenant and per number. */
+	paused = true;
+	assert_int_equal(store_agent_paused(f->st, "other", "+4930123400001",
+					    &paused), 0);
+	assert_false(paused);
+	paused = true;
+	assert_int_equal(store_agent_paused(f->st, "acme", "+4930123400002",
+					    &paused), 0);
+	assert_false(paused);
+
+	/* Pausing twice is one row; resuming updates it in place. */
+	assert_int_equal(store_agent_pause(f->st, "acme", "+4930123400001",
+					   true), 0);
+	raw_exec(f->path, "UPDATE agents SET updated = 42");
+	assert_int_equal(store_agent_pause(f->st, "acme", "+4930123400001",
+					   false), 0);
+	assert_int_equal(store_agent_paused(f->st, "acme", "+4930123400001",
+					    &paused), 0);
+	assert_false(paused);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM agents"), 1);
+	assert_true(raw_int(f->path, "SELECT updated FROM agents") > 42);
+	assert_int_equal(store_agent_pause(f->st, "acme", "+4930123400001",
+					   true), 0);
+	assert_int_equal(store_agent_paused(f->st, "acme", "+4930123400001",
+					    &paused), 0);
+	assert_true(paused);
+}
+
+static void test_agent_bad_input(void **state)
+{
+	struct fixture *f = opened(state);
+	bool paused = false;
+	char big[300];
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(store_agent_pause(NULL, "acme", "+1", true), EINVAL);
+	assert_int_equal(store_agent_pause(f->st, NULL, "+1", true), EINVAL);
+	assert_int_equal(store_agent_pause(f->st, "acme", NULL, true), EINVAL);
+	assert_int_equal(store_agent_pause(f->st, "", "+1", true), EINVAL);
+	assert_int_equal(store_agent_pause(f->st, "acme", "", true), EINVAL);
+	assert_int_equal(store_agent_pause(f->st, big, "+1", true), EINVAL);
+	assert_int_equal(store_agent_pause(f->st, "acme", big, true), EINVAL);
+	assert_int_equal(store_agent_paused(NULL, "acme", "+1", &paused), EINVAL);
+	assert_int_equal(store_agent_paused(f->st, NULL, "+1", &paused), EINVAL);
+	assert_int_equal(store_agent_paused(f->st, "acme", NULL, &paused), EINVAL);
+	assert_int_equal(store_agent_paused(f->st, "acme", "+1", NULL), EINVAL);
+	assert_int_equal(store_agent_paused(f->st, "", "+1", &paused), EINVAL);
+	assert_int_equal(store_agent_paused(f->st, "acme", "", &paused), EINVAL);
+	assert_int_equal(store_agent_paused(f->st, big, "+1", &paused), EINVAL);
+	assert_int_equal(store_agent_paused(f->st, "acme", big, &paused), EINVAL);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM agents"), 0);
+}
+
+static void test_svc_reopen(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_diversion d = diversion("acme", "+4930123400001",
+					     "+4930123400003", "+4930123400004",
+					     30), got;
+	bool paused = false;
+
+	assert_int_equal(store_diversion_put(f->st, &d), 0);
+	assert_int_equal(store_agent_pause(f->st, "acme", "+4930123400005",
+					   true), 0);
+	store_close(f->st);
+	f->st = NULL;
+
+	assert_int_equal(store_open(&f->st, f->path), 0);
+	assert_int_equal(store_schema_version(f->st), LATEST);
+	assert_int_equal(store_diversion_get(f->st, "acme", "+4930123400001",
+					     &got), 0);
+	assert_diversion_equal(&got, &d);
+	assert_int_equal(store_agent_paused(f->st, "acme", "+4930123400005",
+					    &paused), 0);
+	assert_true(paused);
+}
+
+static void test_migrate_from_v2_keeps_allocations(void **state)
+{
+	struct fixture *f = *state;
+	struct store_diversion d = diversion("acme", "+4930123400001", "+1",
+					     "", 0), got;
+	struct store_user u;
+	struct store_alloc a = alloc("main", "+4930123400001", "carol");
+	struct seen seen = { .n = 0 };
+	bool paused = true;
+
+	/* A version 2 file as the second release wrote it. */
+	raw_exec(f->path, "CREATE TABLE users (tenant TEXT NOT NULL, username "
+		 "TEXT NOT NULL, ha1_md5 TEXT, ha1_sha256 TEXT, created INTEGER "
+		 "NOT NULL, PRIMARY KEY (tenant, username));"
+		 "CREATE TABLE allocations (tenant TEXT NOT NULL, idset TEXT NOT "
+		 "NULL, impu TEXT NOT NULL, subject TEXT NOT NULL, created "
+		 "INTEGER NOT NULL, hold_until INTEGER NOT NULL DEFAULT 0, "
+		 "PRIMARY KEY (tenant, impu), UNIQUE (tenant, idset, subject));"
+		 "CREATE TABLE devices (tenant TEXT NOT NULL, impi TEXT NOT NULL, "
+		 "impu TEXT NOT NULL, instance TEXT NOT NULL, updated INTEGER "
+		 "NOT NULL, PRIMARY KEY (tenant, impi));"
+		 "INSERT INTO users VALUES ('acme', 'alice', '" MD5_A "', '"
+		 SHA256_A "', 1);"
+		 "INSERT INTO allocations VALUES ('acme', 'main', "
+		 "'+4930123400001', 'alice', 1000, 0), ('acme', 'main', "
+		 "'+4930123400002', 'bob', 1001, 5000);"
+		 "INSERT INTO devices VALUES ('acme', 'd1', '+4930123400001', "
+		 "'', 9);"
+		 "PRAGMA user_version = 2");
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+
+	assert_int_equal(store_open(&f->st, f->path), 0);
+	assert_int_equal(store_schema_version(f->st), 3);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+	/* What was there survives... */
+	assert_int_equal(store_user_get(f->st, "acme", "alice", &u), 0);
+	assert_string_equal(u.ha1_md5, MD5_A);
+	assert_int_equal(store_alloc_foreach(f->st, collect, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(raw_int(f->path, "SELECT hold_until FROM allocations "
+				 "WHERE impu = '+4930123400002'"), 5000);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM devices"), 1);
+	/* ...the taken numbers are still taken... */
+	assert_int_equal(store_alloc_add(f->st, &a), EEXIST);
+	/* ...and the new tables are there, empty and usable. */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM diversions"), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM agents"), 0);
+	assert_int_equal(store_diversion_get(f->st, "acme", "+4930123400001",
+					     &got), ENOENT);
+	assert_int_equal(store_diversion_put(f->st, &d), 0);
+	assert_int_equal(store_diversion_get(f->st, "acme", "+4930123400001",
+					     &got), 0);
+	assert_diversion_equal(&got, &d);
+	assert_int_equal(store_agent_paused(f->st, "acme", "+4930123400001",
+					    &paused), 0);
+	assert_false(paused);
+	store_close(f->st);
+	f->st = NULL;
+
+	/* Opening again migrates nothing more. */
+	assert_int_equal(store_open(&f->st, f->path), 0);
+	assert_int_equal(store_schema_version(f->st), 3);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM diversions"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +913,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alloc_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1_keeps_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diversion_put_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diversion_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diversion_del, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diversion_foreach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diversion_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_pause, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v2_keeps_allocations, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -100,7 +100,7 @@ static struct conf *conf_services(struct fixture *f, const char *acme,
 /** Loads @p acme's services and creates the services on them. */
 static void start(struct fixture *f, const char *acme, const char *beta)
 {
-	assert_int_equal(svc_create(&f->svc, conf_services(f, acme, beta)), 0);
+	assert_int_equal(svc_create(&f->svc, conf_services(f, acme, beta), NULL), 0);
 	assert_non_null(f->svc);
 }
 
