@@ -95,6 +95,7 @@ void call_end(struct call *call, const char *why)
 		 g_hash_table_size(call->cc->calls) - 1);
 	call_end_wic(call);
 	call->state = CALL_ENDED;
+	call_xfer_ended(call);
 	if (call->leg && !call->leg_done && !call->w8_final_sent)
 		w8_leg_hangup(call->leg, NULL);
 	if (call->fwd && !call->fwd_done)
@@ -186,7 +187,7 @@ static void on_wic_request(void *arg, struct wic_flow *flow,
 	else
 		wic_strans_reply(st, SIP_405_METHOD_NOT_ALLOWED,
 				 SIPTAG_ALLOW_STR("INVITE, ACK, CANCEL, BYE, OPTIONS, "
-						  "REGISTER, UPDATE, INFO, PRACK"),
+						  "REGISTER, UPDATE, INFO, PRACK, REFER"),
 				 TAG_END());
 }
 

@@ -53,6 +53,8 @@ void call_dialog_wic_request(struct call *call, struct wic_strans *st,
 	} else if (!strcmp(m, "INFO")) {
 		w8_leg_info(call->leg, ct, body);
 		wic_strans_reply(st, SIP_200_OK, TAG_END());
+	} else if (!strcmp(m, "REFER")) {
+		call_xfer_refer(call, st, sip);
 	} else if (!strcmp(m, "PRACK") || !strcmp(m, "OPTIONS")) {
 		wic_strans_reply(st, SIP_200_OK, TAG_END());
 	} else {

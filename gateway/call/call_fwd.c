@@ -79,6 +79,7 @@ static void fwd_answered(struct call *call, const sip_t *sip)
 	free(sdp);
 	call->state = CALL_ANSWERED;
 	call_log(call, "answered by the diversion target");
+	call_xfer_answered(call);
 }
 
 static void fwd_event(void *arg, struct w8_leg *leg, enum w8_event ev,
@@ -125,6 +126,11 @@ static void fwd_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 	default:
 		break;
 	}
+}
+
+void call_fwd_adopt(struct call *call, struct w8_leg *leg)
+{
+	w8_leg_bind(leg, fwd_event, call);
 }
 
 bool call_fwd_in_event(struct call *call, enum w8_event ev, int status,
@@ -177,9 +183,10 @@ int call_fwd_start(struct call *call, const char *target)
 	struct call_route *r = &call->route;
 	struct w8_trunk *t = w8_trunk_get(call->cc->w8, w8_trunk_name(call->w8t));
 	bool div = call->trunk && call->trunk->diversion_header;
-	char *extra = su_sprintf(call->home, "History-Info: %s\r\n%s%s%s",
-				 r->history, div ? "Diversion: " : "",
-				 div ? r->diversion : "", div ? "\r\n" : "");
+	char *extra = r->history ?
+		su_sprintf(call->home, "History-Info: %s\r\n%s%s%s", r->history,
+			   div ? "Diversion: " : "", div ? r->diversion : "",
+			   div ? "\r\n" : "") : NULL;
 	struct w8_call_params p = {
 		.target = target,
 		.identity = fwd_identity(call),

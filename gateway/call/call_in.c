@@ -155,6 +155,8 @@ char *call_in_caller(struct call_core *cc, const char *tenant,
 void call_in_fail(struct call *call, int status, const char *phrase,
 		  const char *why)
 {
+	if (call_xfer_failed(call, status, phrase))
+		return;
 	if (call->state != CALL_ANSWERED) {
 		w8_leg_respond(call->leg, status, phrase, NULL, NULL);
 		call->w8_final_sent = true;
@@ -216,6 +218,7 @@ static void in_win(struct call *call, struct call_branch *b, const sip_t *sip)
 	snprintf(call->party, sizeof call->party, "%s", b->number);
 	call_busy(call, true);
 	call_log(call, "answered by a device of %s", b->number);
+	call_xfer_answered(call);
 }
 
 static void in_branch_2xx(struct call *call, struct call_branch *b,
@@ -368,6 +371,7 @@ void call_in_start(void *arg, struct w8_trunk *t, struct w8_leg *leg,
 		r->caller = call_in_caller(cc, call->tenant, call->home, sip);
 	if (!r->caller)
 		r->caller = "<sip:anonymous@anonymous.invalid>";
+	call->remote = r->caller;
 	from = sip_from_dup(call->home, sip->sip_from);
 	if (from) {                 /* the caller, without its tag */
 		from->a_params = NULL;
@@ -400,4 +404,10 @@ static void in_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 	default:
 		break;
 	}
+}
+
+void call_leg_adopt(struct call *call, struct w8_leg *leg)
+{
+	w8_leg_bind(leg, call->dir == CALL_OUT ? call_out_w8_event : in_w8_event,
+		    call);
 }

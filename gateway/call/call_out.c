@@ -128,6 +128,10 @@ static int out_invite(struct call *call, struct wic_flow *flow,
 	int err;
 
 	call->trunk = trunk ? w8_trunk_conf(trunk) : NULL;
+	call->w8t = trunk;
+	call->remote = strncmp(target, "sip:", 4) && strncmp(target, "tel:", 4) ?
+		su_sprintf(call->home, "<tel:%s>", target) :
+		su_sprintf(call->home, "<%s>", target);
 	if (call_sdp_pass(call, CALL_TO_IMS, true, sip, &sdp, &why)) {
 		wic_strans_reply(call->wst, 488, why, TAG_END());
 		return EPROTO;

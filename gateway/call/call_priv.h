@@ -12,6 +12,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct conf_trunk;
 struct media_sdp;
@@ -86,6 +87,9 @@ struct call {
 	char tenant[64];           /**< the WIC user's tenant, once known */
 	char party[32];            /**< the WIC user's number (busy state) */
 	bool busy_told;            /**< the busy hook was told it started */
+	const char *remote;        /**< the IMS party as browsers see it (home) */
+	unsigned long xfer_from;   /**< a transfer's call: the transferor's call */
+	uint32_t xfer_cseq;        /**< the transferor's REFER (NOTIFY id) */
 	struct call_branch *winner;
 	/* W8 side */
 	struct w8_leg *leg;
@@ -143,16 +147,26 @@ size_t call_in_ring(struct call *call, const char *number);
 char *call_in_caller(struct call_core *cc, const char *tenant,
 		     su_home_t *home, const sip_t *sip);
 
+void call_leg_adopt(struct call *call, struct w8_leg *leg);
+
+/* call_xfer.c: REFER from a browser, blind and attended (Replaces) */
+void call_xfer_refer(struct call *call, struct wic_strans *st, const sip_t *sip);
+void call_xfer_answered(struct call *nc);
+bool call_xfer_failed(struct call *nc, int status, const char *phrase);
+void call_xfer_ended(struct call *nc);
+
 /* call_route.c: what an inbound call does (services' plan, diversion,
  * ring groups) */
 void call_route_start(struct call *call, const char *number);
 void call_route_stage_failed(struct call *call, int status);
 void call_route_history_in(struct call *call, const sip_t *sip);
+void call_route_external(struct call *call, const char *target);
 void call_route_free(struct call *call);
 void call_route_destroy(struct call *call);
 
 /* call_fwd.c: a call diverted to IMS (a second W8 leg) */
 int call_fwd_start(struct call *call, const char *target);
+void call_fwd_adopt(struct call *call, struct w8_leg *leg);
 bool call_fwd_in_event(struct call *call, enum w8_event ev, int status,
 		       const char *phrase, const sip_t *sip);
 
@@ -160,6 +174,12 @@ bool call_fwd_in_event(struct call *call, enum w8_event ev, int status,
 enum call_side { CALL_TO_IMS = 0, CALL_TO_WIC };
 int call_sdp_pass(struct call *call, enum call_side to, bool offer,
 		  const sip_t *sip, char **out, const char **why);
+int call_sdp_pass_text(struct call *call, enum call_side to, bool offer,
+		       const char *body, size_t len, bool final, char **out,
+		       const char **why);
+/** The last SDP that came from IMS (@p from CALL_TO_WIC: it went toward
+ *  the browser) or from the browser, as received (malloc'd), or NULL. */
+char *call_sdp_last(const struct call *call, enum call_side from);
 void call_sdp_free(struct call *call);
 
 /* call_dialog.c: in-dialog requests, both directions */

@@ -416,7 +416,7 @@ void call_route_start(struct call *call, const char *number)
 
 /* A target outside the gateway: the dial plan and barring apply as for a
  * call a browser places, then a new leg toward IMS. */
-static void route_external(struct call *call, const char *target)
+void call_route_external(struct call *call, const char *target)
 {
 	struct call_core *cc = call->cc;
 	struct call_out_route o;
@@ -460,5 +460,5 @@ static void route_divert(struct call *call, int cause, const char *target)
 				      sizeof tenant, mine))
 		route_number(call, num);
 	else
-		route_external(call, is_num ? num : target);
+		call_route_external(call, is_num ? num : target);
 }

@@ -58,6 +58,19 @@ static int sdp_check(struct call *call, const struct media_sdp *sdp,
 int call_sdp_pass(struct call *call, enum call_side to, bool offer,
 		  const sip_t *sip, char **out, const char **why)
 {
+	*out = NULL;
+	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
+		return 0;
+	return call_sdp_pass_text(call, to, offer, sip->sip_payload->pl_data,
+				  sip->sip_payload->pl_len,
+				  !sip->sip_status || sip->sip_status->st_status >= 200,
+				  out, why);
+}
+
+int call_sdp_pass_text(struct call *call, enum call_side to, bool offer,
+		       const char *body, size_t len, bool final, char **out,
+		       const char **why)
+{
 	struct media_sdp *in = NULL, *norm = NULL;
 	struct media_sdp **last;
 	struct media_policy pol;
@@ -65,11 +78,8 @@ int call_sdp_pass(struct call *call, enum call_side to, bool offer,
 	int err;
 
 	*out = NULL;
-	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
-		return 0;
 	sdp_policy(call, to, &pol);
-	err = media_sdp_parse(&in, sip->sip_payload->pl_data,
-			      sip->sip_payload->pl_len, &pol, why);
+	err = media_sdp_parse(&in, body, len, &pol, why);
 	if (!err)
 		err = sdp_check(call, in, offer, why);
 	if (!err)
@@ -91,7 +101,7 @@ int call_sdp_pass(struct call *call, enum call_side to, bool offer,
 		call->offer = norm;
 	} else {
 		/* An early answer (18x) leaves the offer for the final one. */
-		if (!sip->sip_status || sip->sip_status->st_status >= 200) {
+		if (final) {
 			media_sdp_free(call->offer);
 			call->offer = NULL;
 		}
@@ -106,4 +116,14 @@ void call_sdp_free(struct call *call)
 	media_sdp_free(call->last_wic);
 	media_sdp_free(call->last_ims);
 	call->offer = call->last_wic = call->last_ims = NULL;
+}
+
+char *call_sdp_last(const struct call *call, enum call_side from)
+{
+	const struct media_sdp *s = from == CALL_TO_WIC ? call->last_ims
+							: call->last_wic;
+	size_t len = 0;
+	const char *text = s ? media_sdp_text(s, &len) : NULL;
+
+	return text ? strndup(text, len) : NULL;
 }
