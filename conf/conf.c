@@ -267,7 +267,11 @@ static const struct conf_opt admin_opts[] = {
 					  "(keep it on loopback or a management network)" },
 	{ "port", CT_INT, OFF(struct conf_admin, port), .def_int = 8090,
 	  .min = 0, .max = 65535,
-	  .doc = "its port (GET /metrics for Prometheus, GET /health); 0: none" },
+	  .doc = "its port (GET /metrics for Prometheus, GET /health, the "
+		 "JSON API under /api/); 0: none" },
+	{ "token_file", CT_PATH, OFF(struct conf_admin, token_file),
+	  .def_str = "", .doc = "file holding the bearer token of the /api/ "
+	  "routes (at least 16 characters); empty: the API is closed" },
 	{ NULL }
 };
 

@@ -176,6 +176,7 @@ struct conf_auth {
 struct conf_admin {
 	char *address;          /**< listener address (default loopback only) */
 	int port;               /**< 0 disables the admin listener */
+	char *token_file;       /**< file holding the admin API's bearer token */
 };
 
 struct conf_store {

@@ -143,8 +143,9 @@ static int gw_admin_start(struct gw *gw)
 		return err;
 	gw->metrics = (struct metrics_src){ &gw->conf, gw->wic, gw->w8,
 					    gw->calls, gw->ident };
-	admin_route_add(gw->admin, "/metrics", metrics_get, &gw->metrics);
-	admin_route_add(gw->admin, "/health", metrics_health, NULL);
+	admin_route_add(gw->admin, "GET", "/metrics", true, metrics_get,
+			&gw->metrics);
+	admin_route_add(gw->admin, "GET", "/health", true, metrics_health, NULL);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * GET /health, composed from each part's counters; nothing here blocks.
  */
 #include "gateway/metrics.h"
+#include "gateway/admin/admin.h"
 #include "conf/conf.h"
 #include "gateway/call/call.h"
 #include "gateway/ident/ident.h"
@@ -68,11 +69,13 @@ static void metrics_trunks(GString *b, const struct metrics_src *m)
 	}
 }
 
-int metrics_get(void *arg, GString *body, const char **ctype)
+void metrics_get(void *arg, const struct admin_req *rq, struct admin_resp *rs)
 {
 	const struct metrics_src *m = arg;
+	GString *body = rs->body;
 
-	*ctype = "text/plain; version=0.0.4; charset=utf-8";
+	(void)rq;
+	rs->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	gauge(body, "wtpf_ws_connections", "open WebSocket connections",
 	      wic_flow_count(m->wic));
 	gauge(body, "wtpf_registrations", "registered devices (bindings)",
@@ -81,13 +84,12 @@ int metrics_get(void *arg, GString *body, const char **ctype)
 	      call_core_count(m->calls));
 	metrics_identities(body, m);
 	metrics_trunks(body, m);
-	return 200;
 }
 
-int metrics_health(void *arg, GString *body, const char **ctype)
+void metrics_health(void *arg, const struct admin_req *rq,
+		    struct admin_resp *rs)
 {
 	(void)arg;
-	*ctype = "application/json";
-	g_string_append(body, "{\"status\":\"ok\"}\n");
-	return 200;
+	(void)rq;
+	g_string_append(rs->body, "{\"status\":\"ok\"}\n");
 }

@@ -21,10 +21,14 @@ struct metrics_src {
 	struct ident *ident;
 };
 
+struct admin_req;
+struct admin_resp;
+
 /** admin_route_h for GET /metrics; @p arg is a struct metrics_src. */
-int metrics_get(void *arg, GString *body, const char **ctype);
+void metrics_get(void *arg, const struct admin_req *rq, struct admin_resp *rs);
 
 /** admin_route_h for GET /health. */
-int metrics_health(void *arg, GString *body, const char **ctype);
+void metrics_health(void *arg, const struct admin_req *rq,
+		    struct admin_resp *rs);
 
 #endif

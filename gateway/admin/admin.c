@@ -1,21 +1,29 @@
 /**
- * @file admin.c  HTTP GET routes over a libwebsockets context of its own
- * (so the SIP edge's limits and timeouts do not apply here), on the GLib
- * loop the rest of the gateway runs on.
+ * @file admin.c  HTTP routes over a libwebsockets context of its own (so
+ * the SIP edge's limits and timeouts do not apply here), on the GLib loop
+ * the rest of the gateway runs on: method and path matching, the admin
+ * token, request bodies (at most 64 KiB) and JSON answers.
  */
 #include "admin.h"
 #include "conf/conf.h"
 #include "util/log.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include <libwebsockets.h>
+#include <openssl/crypto.h>
 
-#define ADMIN_MAX_ROUTES 16
+#define ADMIN_MAX_ROUTES 64
+#define ADMIN_MAX_BODY 65536
 
 struct admin_route {
-	const char *path;
+	const char *method;
+	const char *pattern;
+	bool open;
 	admin_route_h *h;
 	void *arg;
 };
@@ -25,22 +33,128 @@ struct admin {
 	struct lws_protocols protocols[2];
 	struct admin_route routes[ADMIN_MAX_ROUTES];
 	size_t nroutes;
+	char *token;              /**< the admin token, or NULL: API closed */
 };
 
-/* Per connection: the response being written. */
+/* Per connection: the request being read, then the answer being written. */
 struct admin_pss {
+	const char *method;
+	char *path, *query, *auth;
+	GString *req_body;
+	bool too_large;
 	GString *body;
 	size_t sent;
 };
 
-static const struct admin_route *route_find(const struct admin *a,
-					    const char *path)
+/* ---- answers ------------------------------------------------------- */
+
+void admin_json(struct admin_resp *rs, int status, void *j)
 {
-	for (size_t i = 0; i < a->nroutes; i++)
-		if (!strcmp(a->routes[i].path, path))
-			return &a->routes[i];
-	return NULL;
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	rs->status = status;
+	rs->ctype = "application/json";
+	g_string_assign(rs->body, text ? text : "null");
+	g_string_append_c(rs->body, '\n');
+	free(text);
+	json_decref(j);
 }
+
+void admin_error(struct admin_resp *rs, int status, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	admin_json(rs, status, json_pack("{s:s}", "error", msg));
+}
+
+/* ---- routing ------------------------------------------------------- */
+
+/* Whether @p path matches @p pattern; fills @p rq's args (g_free them). */
+static bool route_match(const char *pattern, const char *path,
+			struct admin_req *rq)
+{
+	gchar **ps = g_strsplit(pattern, "/", -1), **xs = g_strsplit(path, "/", -1);
+	bool ok = g_strv_length(ps) == g_strv_length(xs);
+
+	rq->nargs = 0;
+	for (size_t i = 0; ok && ps[i]; i++) {
+		if (!strcmp(ps[i], "{}") && *xs[i] && rq->nargs < ADMIN_MAX_ARGS) {
+			char *v = g_uri_unescape_string(xs[i], NULL);
+			ok = v != NULL;
+			rq->args[rq->nargs++] = v;
+		} else {
+			ok = !strcmp(ps[i], xs[i]);
+		}
+	}
+	if (!ok)
+		for (size_t i = 0; i < rq->nargs; i++)
+			g_free((char *)rq->args[i]);
+	g_strfreev(ps);
+	g_strfreev(xs);
+	return ok;
+}
+
+/* True when the request carries the admin token (compared in constant
+ * time over the token's length). */
+static bool admin_authorised(const struct admin *a, const char *auth)
+{
+	size_t n;
+
+	if (!a->token || !auth || g_ascii_strncasecmp(auth, "Bearer ", 7))
+		return false;
+	auth += 7;
+	n = strlen(a->token);
+	return strlen(auth) == n && !CRYPTO_memcmp(auth, a->token, n);
+}
+
+static void admin_dispatch(struct admin *a, struct admin_pss *pss,
+			   struct admin_resp *rs)
+{
+	struct admin_req rq = {
+		.method = pss->method, .path = pss->path,
+		.query = pss->query ? pss->query : "",
+		.body = pss->req_body ? pss->req_body->str : "",
+		.body_len = pss->req_body ? pss->req_body->len : 0,
+	};
+	bool path_known = false;
+
+	for (size_t i = 0; i < a->nroutes; i++) {
+		const struct admin_route *r = &a->routes[i];
+		if (!route_match(r->pattern, pss->path, &rq))
+			continue;
+		path_known = true;
+		if (strcmp(r->method, pss->method)) {
+			for (size_t k = 0; k < rq.nargs; k++)
+				g_free((char *)rq.args[k]);
+			continue;
+		}
+		if (pss->too_large)
+			admin_error(rs, 413, "request body larger than %d bytes",
+				    ADMIN_MAX_BODY);
+		else if (!r->open && !a->token)
+			admin_error(rs, 403, "no admin token is configured "
+				    "(admin.token_file)");
+		else if (!r->open && !admin_authorised(a, pss->auth))
+			admin_error(rs, 401, "missing or wrong admin token "
+				    "(Authorization: Bearer ...)");
+		else
+			r->h(r->arg, &rq, rs);
+		for (size_t k = 0; k < rq.nargs; k++)
+			g_free((char *)rq.args[k]);
+		return;
+	}
+	if (path_known)
+		admin_error(rs, 405, "%s is not allowed on %.100s", pss->method,
+			    pss->path);
+	else
+		admin_error(rs, 404, "no such path: %.100s", pss->path);
+}
+
+/* ---- the HTTP side ------------------------------------------------- */
 
 /* Status line and headers, then the body on writable callbacks. */
 static int admin_answer(struct lws *wsi, struct admin_pss *pss, int status,
@@ -60,25 +174,70 @@ static int admin_answer(struct lws *wsi, struct admin_pss *pss, int status,
 	return 0;
 }
 
-static int on_http(struct lws *wsi, struct admin_pss *pss, const char *uri)
+static int admin_respond(struct lws *wsi, struct admin_pss *pss)
 {
 	struct admin *a = lws_context_user(lws_get_context(wsi));
-	const struct admin_route *r = route_find(a, uri);
-	const char *ctype = "text/plain; charset=utf-8";
-	int status;
+	struct admin_resp rs = { 200, "application/json", g_string_new(NULL) };
 
-	pss->body = g_string_new(NULL);
+	admin_dispatch(a, pss, &rs);
+	pss->body = rs.body;
 	pss->sent = 0;
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
-		status = 405;
-		g_string_append(pss->body, "only GET is served here\n");
-	} else if (!r) {
-		status = 404;
-		g_string_append_printf(pss->body, "no such path: %.100s\n", uri);
-	} else {
-		status = r->h(r->arg, pss->body, &ctype);
+	log_dbg("admin", 0, "%s %s -> %d", pss->method, pss->path, rs.status);
+	return admin_answer(wsi, pss, rs.status, rs.ctype);
+}
+
+static const struct { enum lws_token_indexes tok; const char *name; } methods[] = {
+	{ WSI_TOKEN_GET_URI, "GET" }, { WSI_TOKEN_POST_URI, "POST" },
+	{ WSI_TOKEN_PUT_URI, "PUT" }, { WSI_TOKEN_DELETE_URI, "DELETE" },
+};
+
+static char *hdr_dup(struct lws *wsi, enum lws_token_indexes tok)
+{
+	int n = lws_hdr_total_length(wsi, tok);
+	char *v;
+
+	if (n <= 0)
+		return NULL;
+	v = g_malloc((size_t)n + 1);
+	if (lws_hdr_copy(wsi, v, n + 1, tok) < 0) {
+		g_free(v);
+		return NULL;
 	}
-	return admin_answer(wsi, pss, status, ctype);
+	return v;
+}
+
+static int on_http(struct lws *wsi, struct admin_pss *pss, const char *uri)
+{
+	char *q;
+
+	memset(pss, 0, sizeof *pss);
+	pss->method = "OTHER";
+	for (size_t i = 0; i < G_N_ELEMENTS(methods); i++)
+		if (lws_hdr_total_length(wsi, methods[i].tok) > 0)
+			pss->method = methods[i].name;
+	pss->path = g_strdup(uri);
+	q = hdr_dup(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+	pss->query = q ? g_uri_unescape_string(q, NULL) : NULL;
+	g_free(q);
+	pss->auth = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (!strcmp(pss->method, "POST") || !strcmp(pss->method, "PUT")) {
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+			pss->req_body = g_string_new(NULL);
+			return 0;           /* answered when the body is in */
+		}
+	}
+	return admin_respond(wsi, pss);
+}
+
+static int on_body(struct admin_pss *pss, const char *in, size_t len)
+{
+	if (!pss->req_body)
+		pss->req_body = g_string_new(NULL);
+	if (pss->req_body->len + len > ADMIN_MAX_BODY)
+		pss->too_large = true;
+	else
+		g_string_append_len(pss->req_body, in, (gssize)len);
+	return 0;
 }
 
 static int on_writable(struct lws *wsi, struct admin_pss *pss)
@@ -103,6 +262,20 @@ static int on_writable(struct lws *wsi, struct admin_pss *pss)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+static void pss_free(struct admin_pss *pss)
+{
+	if (!pss)
+		return;
+	g_free(pss->path);
+	g_free(pss->query);
+	g_free(pss->auth);
+	if (pss->req_body)
+		g_string_free(pss->req_body, TRUE);
+	if (pss->body)
+		g_string_free(pss->body, TRUE);
+	memset(pss, 0, sizeof *pss);
+}
+
 static int admin_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		    void *user, void *in, size_t len)
 {
@@ -110,19 +283,48 @@ static int admin_cb(struct lws *wsi, enum lws_callback_reasons reason,
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
+		pss_free(pss);      /* keep-alive: the previous request's */
 		return on_http(wsi, pss, (const char *)in);
+	case LWS_CALLBACK_HTTP_BODY:
+		return on_body(pss, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return admin_respond(wsi, pss);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return on_writable(wsi, pss);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
-		if (pss && pss->body) {
-			g_string_free(pss->body, TRUE);
-			pss->body = NULL;
-		}
+		pss_free(pss);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	}
+}
+
+/* ---- the listener -------------------------------------------------- */
+
+void admin_reload(struct admin *a, const struct conf_admin *c)
+{
+	gchar *text = NULL;
+	GError *err = NULL;
+
+	g_free(a->token);
+	a->token = NULL;
+	if (!c->token_file || !*c->token_file)
+		return;
+	if (!g_file_get_contents(c->token_file, &text, NULL, &err)) {
+		log_err("admin", 0, "admin token: %s; the API stays closed",
+			err->message);
+		g_error_free(err);
+		return;
+	}
+	g_strstrip(text);
+	if (strlen(text) < 16) {
+		log_err("admin", 0, "admin token in %s is shorter than 16 "
+			"characters; the API stays closed", c->token_file);
+		g_free(text);
+		return;
+	}
+	a->token = text;
 }
 
 int admin_create(struct admin **ap, const struct conf_admin *c, void *gloop)
@@ -136,6 +338,7 @@ int admin_create(struct admin **ap, const struct conf_admin *c, void *gloop)
 	*ap = a;
 	if (!c->port)
 		return 0;
+	admin_reload(a, c);
 	a->protocols[0] = (struct lws_protocols){
 		.name = "http", .callback = admin_cb,
 		.per_session_data_size = sizeof(struct admin_pss),
@@ -157,16 +360,18 @@ int admin_create(struct admin **ap, const struct conf_admin *c, void *gloop)
 			c->port);
 		return EADDRINUSE;
 	}
-	log_info("admin", 0, "listening http://%s:%d", c->address, c->port);
+	log_info("admin", 0, "listening http://%s:%d%s", c->address, c->port,
+		 a->token ? "" : " (no admin token: the API is closed)");
 	return 0;
 }
 
-int admin_route_add(struct admin *a, const char *path, admin_route_h *h,
-		    void *arg)
+int admin_route_add(struct admin *a, const char *method, const char *pattern,
+		    bool open, admin_route_h *h, void *arg)
 {
 	if (a->nroutes >= ADMIN_MAX_ROUTES)
 		return ENOSPC;
-	a->routes[a->nroutes++] = (struct admin_route){ path, h, arg };
+	a->routes[a->nroutes++] = (struct admin_route){ method, pattern, open,
+							h, arg };
 	return 0;
 }
 
@@ -176,5 +381,6 @@ void admin_destroy(struct admin *a)
 		return;
 	if (a->lws)
 		lws_context_destroy(a->lws);
+	g_free(a->token);
 	free(a);
 }

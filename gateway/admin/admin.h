@@ -1,8 +1,13 @@
 /**
  * @file admin.h  The operations listener: a small HTTP server on its own
  * address (loopback by default), on the gateway's GLib loop, through
- * libwebsockets. Routes are registered by the daemon; each produces its
- * body at once from in-memory state (never blocks).
+ * libwebsockets. Routes are registered by the daemon with a method and a
+ * path pattern; each answers at once from in-memory state or a bounded
+ * store call (never blocks on the network).
+ *
+ * Routes are protected by the admin token (`Authorization: Bearer TOKEN`)
+ * unless registered as open (/health, /metrics). With no token configured,
+ * protected routes answer 403: the API is closed by default.
  *
  * Ownership: the caller owns struct admin; routes borrow their argument.
  */
@@ -10,15 +15,35 @@
 #define WTPF_ADMIN_H
 
 #include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 struct conf_admin;
 struct admin;
 
-/**
- * Writes the body of a GET on its path to @p body and sets @p *ctype to a
- * static content type. Returns the HTTP status (200...).
- */
-typedef int (admin_route_h)(void *arg, GString *body, const char **ctype);
+#define ADMIN_MAX_ARGS 4
+
+/** One request, valid for the handler's call only. */
+struct admin_req {
+	const char *method;               /**< "GET", "POST", "PUT", "DELETE" */
+	const char *path;                 /**< without the query */
+	const char *args[ADMIN_MAX_ARGS]; /**< the pattern's {} segments, unescaped */
+	size_t nargs;
+	const char *query;                /**< after '?', unescaped, or "" */
+	const char *body;                 /**< NUL-terminated, or "" */
+	size_t body_len;
+};
+
+/** The answer a handler fills in. */
+struct admin_resp {
+	int status;            /**< preset 200 */
+	const char *ctype;     /**< static; preset "application/json" */
+	GString *body;         /**< preset empty */
+};
+
+/** Handles one request. */
+typedef void (admin_route_h)(void *arg, const struct admin_req *rq,
+			     struct admin_resp *rs);
 
 /**
  * Starts the listener of @p c on the GLib loop @p gloop (a GMainLoop *).
@@ -27,9 +52,23 @@ typedef int (admin_route_h)(void *arg, GString *body, const char **ctype);
  */
 int admin_create(struct admin **ap, const struct conf_admin *c, void *gloop);
 
-/** Serves GET @p path with @p h (at most 16 routes; @p path borrowed). */
-int admin_route_add(struct admin *a, const char *path, admin_route_h *h,
-		    void *arg);
+/** Takes a reloaded configuration's token (@p c borrowed for the call). */
+void admin_reload(struct admin *a, const struct conf_admin *c);
+
+/**
+ * Serves @p method on paths matching @p pattern, where a segment "{}"
+ * matches any one segment (passed in args). @p open: no token needed.
+ * At most 64 routes; strings borrowed. Returns 0 or ENOSPC.
+ */
+int admin_route_add(struct admin *a, const char *method, const char *pattern,
+		    bool open, admin_route_h *h, void *arg);
+
+/** Answers @p status with the JSON value @p j (reference stolen). */
+void admin_json(struct admin_resp *rs, int status, void *j);
+
+/** Answers @p status with {"error": "..."}. */
+void admin_error(struct admin_resp *rs, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /** Stops listening and frees. NULL is allowed. */
 void admin_destroy(struct admin *a);

@@ -216,6 +216,7 @@ static void in_win(struct call *call, struct call_branch *b, const sip_t *sip)
 	free(sdp);
 	call->state = CALL_ANSWERED;
 	snprintf(call->party, sizeof call->party, "%s", b->number);
+	snprintf(call->aor, sizeof call->aor, "%s", b->aor);
 	call_busy(call, true);
 	call_log(call, "answered by a device of %s", b->number);
 	call_xfer_answered(call);
@@ -296,7 +297,8 @@ static struct call_branch *in_branch_new(struct call *call)
 
 /* Rings one device of user @p number. */
 static int in_branch(struct call *call, su_home_t *home,
-		     const struct wic_target *tg, const char *number)
+		     const struct wic_target *tg, const char *number,
+		     const char *aor)
 {
 	struct call_route *r = &call->route;
 	struct call_branch *b = in_branch_new(call);
@@ -305,7 +307,7 @@ static int in_branch(struct call *call, su_home_t *home,
 	struct wic_invite inv = {
 		.request_uri = url_as_string(home, tg->contact->m_url),
 		.from = r->caller,
-		.to = su_sprintf(home, "<%s>", call->aor),
+		.to = su_sprintf(home, "<%s>", aor),
 		.contact = CALL_CONTACT,
 		.sdp = r->offer_wic,
 		.extra = extra,
@@ -317,6 +319,7 @@ static int in_branch(struct call *call, su_home_t *home,
 	b->call = call;
 	b->stage = r->stage;
 	snprintf(b->number, sizeof b->number, "%s", number);
+	snprintf(b->aor, sizeof b->aor, "%s", aor);
 	err = wic_dialog_invite(tg->flow, &inv, in_branch_response, b, &b->wd,
 				&b->ct);
 	if (err)
@@ -330,12 +333,13 @@ size_t call_in_ring(struct call *call, const char *number)
 {
 	struct wic_target tg[CALL_MAX_DEVICES];
 	su_home_t home[1] = { SU_HOME_INIT(home) };
+	char aor[256];
 	size_t n, rung = 0;
 
 	n = call_in_lookup(call->cc, call->w8t, number, tg, CALL_MAX_DEVICES,
-			   call->aor, sizeof call->aor);
+			   aor, sizeof aor);
 	for (size_t i = 0; i < n; i++)
-		rung += in_branch(call, home, &tg[i], number) == 0;
+		rung += in_branch(call, home, &tg[i], number, aor) == 0;
 	su_home_deinit(home);
 	return rung;
 }

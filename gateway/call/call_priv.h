@@ -37,6 +37,7 @@ struct call_branch {
 	bool done;
 	unsigned stage;            /**< the routing step that rang it */
 	char number[32];           /**< the user it belongs to */
+	char aor[256];             /**< and its AOR */
 };
 
 /** Where an inbound call is being routed (call_route.c). */
