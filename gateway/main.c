@@ -4,6 +4,7 @@
  */
 #include "gateway/call/call.h"
 #include "gateway/admin/admin.h"
+#include "gateway/admin/api.h"
 #include "gateway/cli.h"
 #include "gateway/metrics.h"
 #include "gateway/svc/svc.h"
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sofia-sip/su_glib.h>
 
 #define SHUTDOWN_GRACE_MS 3000
@@ -38,6 +40,7 @@ struct gw {
 	struct svc *svc;
 	struct admin *admin;
 	struct metrics_src metrics;
+	struct api_src api;
 	const char *conf_path;
 	GSList *old_confs;         /**< replaced by reloads, kept: still borrowed */
 	gint64 stop_deadline;
@@ -101,37 +104,49 @@ static bool gw_same_trunks(const struct conf *a, const struct conf *b)
  * registrations and calls stay. A configuration with errors is refused with
  * them, and the running one stays.
  */
-static gboolean on_reload(gpointer arg)
+static int gw_reload(void *arg, char **errs)
 {
 	struct gw *gw = arg;
 	struct conf *conf = NULL;
-	char *errs = NULL;
 
-	log_info("main", 0, "SIGHUP: reloading %s", gw->conf_path);
-	if (conf_load(gw->conf_path, &conf, &errs)) {
+	*errs = NULL;
+	if (conf_load(gw->conf_path, &conf, errs)) {
 		log_err("main", 0, "reload refused, the running configuration "
-			"stays:\n%s", errs ? errs : "configuration error");
-		free(errs);
-		return G_SOURCE_CONTINUE;
+			"stays:\n%s", *errs ? *errs : "configuration error");
+		return EINVAL;
 	}
 	if (!gw_same_trunks(gw->conf, conf)) {
-		log_err("main", 0, "reload refused: the trunks changed (restart "
-			"to apply); the running configuration stays");
+		*errs = strdup("the trunks changed (restart to apply)");
+		log_err("main", 0, "reload refused: %s; the running configuration "
+			"stays", *errs);
 		conf_free(conf);
-		return G_SOURCE_CONTINUE;
+		return EINVAL;
 	}
 	if (svc_reload(gw->svc, conf) || wic_reload(gw->wic, conf) ||
 	    ident_reload(gw->ident, conf)) {
 		/* the edge may have taken it: keep it alive either way */
-		log_err("main", 0, "reload failed part way; see above");
+		*errs = strdup("reload failed part way; see the log");
+		log_err("main", 0, "%s", *errs);
 		gw->old_confs = g_slist_prepend(gw->old_confs, conf);
-		return G_SOURCE_CONTINUE;
+		return EIO;
 	}
 	call_core_reload(gw->calls, conf);
+	admin_reload(gw->admin, &conf->admin);
 	gw->old_confs = g_slist_prepend(gw->old_confs, gw->conf);
 	gw->conf = conf;
 	gw_trunks_apply(gw);
 	log_info("main", 0, "configuration reloaded");
+	return 0;
+}
+
+static gboolean on_reload(gpointer arg)
+{
+	struct gw *gw = arg;
+	char *errs = NULL;
+
+	log_info("main", 0, "SIGHUP: reloading %s", gw->conf_path);
+	(void)gw_reload(gw, &errs);
+	free(errs);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -146,7 +161,10 @@ static int gw_admin_start(struct gw *gw)
 	admin_route_add(gw->admin, "GET", "/metrics", true, metrics_get,
 			&gw->metrics);
 	admin_route_add(gw->admin, "GET", "/health", true, metrics_health, NULL);
-	return 0;
+	gw->api = (struct api_src){ &gw->conf, gw->wic, gw->w8, gw->calls,
+				    gw->ident, gw->store, gw->svc, gw_reload, gw,
+				    (long long)time(NULL) };
+	return api_routes_add(gw->admin, &gw->api);
 }
 
 static int gw_start(struct gw *gw, const char *path)

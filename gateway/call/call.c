@@ -21,6 +21,7 @@ struct call *call_new(struct call_core *cc, enum call_dir dir)
 		return NULL;
 	su_home_init(call->home);
 	call->id = ++cc->next_id;
+	call->started = time(NULL);
 	call->cc = cc;
 	call->dir = dir;
 	g_hash_table_insert(cc->calls, &call->id, call);
@@ -256,6 +257,48 @@ void call_core_shutdown(struct call_core *cc)
 	for (GList *l = calls; l; l = l->next)
 		call_end(l->data, "gateway shutting down");
 	g_list_free(calls);
+}
+
+void call_answered(struct call *call)
+{
+	call->state = CALL_ANSWERED;
+	if (!call->answered)
+		call->answered = time(NULL);
+}
+
+static const char *const state_names[] = { "setup", "early", "answered",
+					   "ended" };
+
+int call_core_foreach(struct call_core *cc, call_info_f *fn, void *arg)
+{
+	GHashTableIter it;
+	gpointer v;
+	int res = 0;
+
+	g_hash_table_iter_init(&it, cc->calls);
+	while (!res && g_hash_table_iter_next(&it, NULL, &v)) {
+		const struct call *c = v;
+		struct call_info i = {
+			.id = c->id,
+			.direction = c->dir == CALL_OUT ? "outbound" : "inbound",
+			.state = state_names[c->state],
+			.user = c->aor, .remote = c->remote ? c->remote : "",
+			.tenant = c->tenant, .started = c->started,
+			.answered = c->answered,
+		};
+		res = fn(arg, &i);
+	}
+	return res;
+}
+
+int call_core_hangup(struct call_core *cc, unsigned long id, const char *why)
+{
+	struct call *call = g_hash_table_lookup(cc->calls, &id);
+
+	if (!call)
+		return ENOENT;
+	call_end(call, why);
+	return 0;
 }
 
 size_t call_core_count(const struct call_core *cc)

@@ -100,6 +100,27 @@ void call_core_reload(struct call_core *cc, const struct conf *conf);
 /** Hangs up every call (BYE or CANCEL on both sides). */
 void call_core_shutdown(struct call_core *cc);
 
+/** One call in progress, as the admin API lists it (all borrowed). */
+struct call_info {
+	unsigned long id;
+	const char *direction;     /**< "outbound" (browser -> IMS) or "inbound" */
+	const char *state;         /**< "setup", "early", "answered" */
+	const char *user;          /**< the browser user's AOR, or the number called */
+	const char *remote;        /**< the IMS party, or "" */
+	const char *tenant;        /**< or "" when not yet known */
+	long long started;         /**< Unix time */
+	long long answered;        /**< Unix time, 0 before the answer */
+};
+
+/** Called per call by call_core_foreach(); non-zero stops. */
+typedef int (call_info_f)(void *arg, const struct call_info *c);
+
+/** Walks the calls in progress. Returns 0 or what @p fn returned. */
+int call_core_foreach(struct call_core *cc, call_info_f *fn, void *arg);
+
+/** Hangs up call @p id on both sides. Returns 0 or ENOENT. */
+int call_core_hangup(struct call_core *cc, unsigned long id, const char *why);
+
 /** Number of calls in progress. O(1). */
 size_t call_core_count(const struct call_core *cc);
 

@@ -77,7 +77,7 @@ static void fwd_answered(struct call *call, const sip_t *sip)
 	else
 		w8_leg_respond(call->leg, 200, NULL, sdp, NULL);
 	free(sdp);
-	call->state = CALL_ANSWERED;
+	call_answered(call);
 	call_log(call, "answered by the diversion target");
 	call_xfer_answered(call);
 }

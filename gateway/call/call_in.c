@@ -214,7 +214,7 @@ static void in_win(struct call *call, struct call_branch *b, const sip_t *sip)
 	else
 		w8_leg_respond(call->leg, 200, NULL, sdp, NULL);
 	free(sdp);
-	call->state = CALL_ANSWERED;
+	call_answered(call);
 	snprintf(call->party, sizeof call->party, "%s", b->number);
 	snprintf(call->aor, sizeof call->aor, "%s", b->aor);
 	call_busy(call, true);

@@ -84,7 +84,7 @@ void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 	case W8_EV_ANSWERED:
 		if (call->wst && !reply_wic(call, status, phrase, sip))
 			break;      /* the call failed on the answer */
-		call->state = CALL_ANSWERED;
+		call_answered(call);
 		call_busy(call, true);
 		call_log(call, "answered by IMS");
 		break;

@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 struct conf_trunk;
 struct media_sdp;
@@ -70,6 +71,7 @@ struct call_pending {
 
 struct call {
 	unsigned long id;
+	time_t started, answered;  /**< Unix times; answered 0 before */
 	su_home_t home[1];         /**< small strings living as long as the call */
 	struct call_core *cc;
 	enum call_dir dir;
@@ -131,6 +133,7 @@ void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 		       int status, const char *phrase, const sip_t *sip);
 
 void call_busy(struct call *call, bool busy);
+void call_answered(struct call *call);
 
 /* call_in.c: IMS -> WIC */
 size_t call_in_lookup(struct call_core *cc, const struct w8_trunk *t,

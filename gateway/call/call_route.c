@@ -94,6 +94,32 @@ static void hi_entry(struct call *call, const char *e)
 	}
 }
 
+/* Each entry of a History-Info value: the entries are split at commas
+ * outside <...> and quotes ("<a>;index=1, <b>;index=1.1;mp=1" holds two). */
+static void hi_entries(struct call *call, const char *v)
+{
+	const char *start = v;
+	int angle = 0;
+	bool quoted = false;
+
+	for (const char *p = v;; p++) {
+		if (*p == '\0' || (*p == ',' && !angle && !quoted)) {
+			char *e = g_strndup(start, (gsize)(p - start));
+			hi_entry(call, e);
+			g_free(e);
+			if (*p == '\0')
+				break;
+			start = p + 1;
+		} else if (*p == '"') {
+			quoted = !quoted;
+		} else if (!quoted && *p == '<') {
+			angle++;
+		} else if (!quoted && *p == '>' && angle) {
+			angle--;
+		}
+	}
+}
+
 void call_route_history_in(struct call *call, const sip_t *sip)
 {
 	struct call_route *r = &call->route;
@@ -103,11 +129,7 @@ void call_route_history_in(struct call *call, const sip_t *sip)
 		if (!u->un_name || strcasecmp(u->un_name, "History-Info") ||
 		    !u->un_value)
 			continue;
-		/* entries are split at commas outside <...> */
-		gchar **parts = g_strsplit(u->un_value, ">,", -1);
-		for (gchar **p = parts; *p; p++)
-			hi_entry(call, *p);
-		g_strfreev(parts);
+		hi_entries(call, u->un_value);
 		g_string_append_printf(all, "%s%s", all->len ? ", " : "",
 				       u->un_value);
 	}
@@ -415,16 +437,24 @@ void call_route_start(struct call *call, const char *number)
 }
 
 /* A target outside the gateway: the dial plan and barring apply as for a
- * call a browser places, then a new leg toward IMS. */
-void call_route_external(struct call *call, const char *target)
+ * call a browser places (@p o: what they make of @p target). */
+static void route_out_plan(struct call *call, const char *target,
+			   struct call_out_route *o)
 {
 	struct call_core *cc = call->cc;
+
+	memset(o, 0, sizeof *o);
+	snprintf(o->target, sizeof o->target, "%s", target);
+	if (cc->hooks && cc->hooks->out_route && call->tenant[0])
+		cc->hooks->out_route(cc->hooks_arg, call->tenant, target, o);
+}
+
+/* A target outside the gateway, then a new leg toward IMS. */
+void call_route_external(struct call *call, const char *target)
+{
 	struct call_out_route o;
 
-	memset(&o, 0, sizeof o);
-	snprintf(o.target, sizeof o.target, "%s", target);
-	if (cc->hooks && cc->hooks->out_route && call->tenant[0])
-		cc->hooks->out_route(cc->hooks_arg, call->tenant, target, &o);
+	route_out_plan(call, target, &o);
 	if (o.status) {
 		call_in_fail(call, o.status, o.phrase, "diversion target refused");
 		return;
@@ -439,7 +469,8 @@ static void route_divert(struct call *call, int cause, const char *target)
 	struct call_route *r = &call->route;
 	const struct call_plan *p = r->plan;
 	char num[NUMRANGE_NUM_MAX], tenant[64], mine[32];
-	bool is_num = numrange_norm(target, num);
+	bool is_num = numrange_norm(target, num), internal;
+	struct call_out_route o;
 
 	route_next_stage(call);
 	if (r->diversions >= p->max_diversions) {
@@ -450,15 +481,33 @@ static void route_divert(struct call *call, int cause, const char *target)
 		call_in_fail(call, 482, "Diversion Loop", "diversion loop");
 		return;
 	}
+	internal = is_num && !call_in_serves(call->cc, call->w8t, num, tenant,
+					     sizeof tenant, mine);
+	if (!internal) {
+		/* History-Info names the target the new INVITE goes to: the
+		 * dial plan's result, which the loop check looks at too. */
+		route_out_plan(call, is_num ? num : target, &o);
+		if (o.status) {
+			call_in_fail(call, o.status, o.phrase,
+				     "diversion target refused");
+			return;
+		}
+		is_num = numrange_norm(o.target, num);
+		if (is_num && visited_has(call, num)) {
+			call_in_fail(call, 482, "Diversion Loop", "diversion loop");
+			return;
+		}
+	}
 	r->diversions++;
-	history_add(call, cause, is_num ? num : target);
+	history_add(call, cause, internal ? num : o.target);
 	call_log(call, "diverted from %s to %s (cause %d, %u of at most %u)",
-		 r->served, target, cause, r->diversions, p->max_diversions);
+		 r->served, internal ? num : o.target, cause, r->diversions,
+		 p->max_diversions);
 	if (p->announce && call->state < CALL_ANSWERED)
 		w8_leg_respond(call->leg, 181, "Call Is Being Forwarded", NULL, NULL);
-	if (is_num && !call_in_serves(call->cc, call->w8t, num, tenant,
-				      sizeof tenant, mine))
+	if (internal)
 		route_number(call, num);
-	else
-		call_route_external(call, is_num ? num : target);
+	else if (call_fwd_start(call, o.target))
+		call_in_fail(call, 480, "Diversion Failed",
+			     "no leg toward the diversion target");
 }

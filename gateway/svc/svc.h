@@ -32,6 +32,18 @@ int svc_reload(struct svc *s, const struct conf *conf);
 /** Frees everything. NULL is allowed. */
 void svc_destroy(struct svc *s);
 
+/** What the services know of an agent (any user of a tenant). */
+struct svc_agent_info {
+	unsigned calls;        /**< calls in progress */
+	bool paused;           /**< paused in the store */
+	long idle_secs;        /**< seconds since its last call ended; -1 never */
+};
+
+/** Fills @p out for @p number of @p tenant. Returns 0, or EIO when the
+ *  store could not say whether it is paused (then paused is false). */
+int svc_agent_info(const struct svc *s, const char *tenant, const char *number,
+		   struct svc_agent_info *out);
+
 /** The hook table to give call_core_hooks_set() with @p s as its arg. */
 const struct call_hooks *svc_hooks(void);
 

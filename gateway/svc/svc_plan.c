@@ -11,6 +11,7 @@
 #include "util/log.h"
 #include "util/numrange.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +32,19 @@ static const struct svc_agent *agent_get(const struct svc *s,
 	return a;
 }
 
+/* An agent's number as the agents table keys it (normalised, so that a
+ * member written "+49 30 ..." or "tel:+4930..." in the configuration finds
+ * the state its calls left); a party that is no number stays as it is. */
+static const char *agent_number(const char *number, char num[NUMRANGE_NUM_MAX])
+{
+	return numrange_norm(number, num) ? num : number;
+}
+
 void svc_busy(void *arg, const char *tenant, const char *number, bool busy)
 {
 	struct svc *s = arg;
-	char *key = agent_key(tenant, number);
+	char num[NUMRANGE_NUM_MAX];
+	char *key = agent_key(tenant, agent_number(number, num));
 	struct svc_agent *a = g_hash_table_lookup(s->agents, key);
 
 	if (!a) {
@@ -112,6 +122,17 @@ static const char *member_unavailable(const struct svc *s, const char *tenant,
 	return NULL;
 }
 
+/* When a member (as the configuration writes it) last ended a call;
+ * 0: never. */
+static gint64 idle_since(const struct svc *s, const char *tenant,
+			 const char *member)
+{
+	char num[NUMRANGE_NUM_MAX];
+	const struct svc_agent *a = agent_get(s, tenant, agent_number(member, num));
+
+	return a ? a->idle_since : 0;
+}
+
 /* The members' order for this call: config order, rotated for round
  * robin, or longest idle first (never-called members first, in order). */
 static size_t group_order(struct svc *s, const char *tenant,
@@ -132,12 +153,10 @@ static size_t group_order(struct svc *s, const char *tenant,
 		return n;
 	for (size_t i = 1; i < n; i++) {        /* stable insertion sort */
 		const char *m = order[i];
-		const struct svc_agent *a = agent_get(s, tenant, m);
-		gint64 t = a ? a->idle_since : 0;
+		gint64 t = idle_since(s, tenant, m);
 		size_t j = i;
 		for (; j > 0; j--) {
-			const struct svc_agent *b = agent_get(s, tenant, order[j - 1]);
-			if ((b ? b->idle_since : 0) <= t)
+			if (idle_since(s, tenant, order[j - 1]) <= t)
 				break;
 			order[j] = order[j - 1];
 		}
@@ -192,4 +211,21 @@ void svc_in_plan(void *arg, const char *tenant, const char *number,
 		}
 	}
 	plan_user(s, sv, tenant, number, p);
+}
+
+int svc_agent_info(const struct svc *s, const char *tenant, const char *number,
+		   struct svc_agent_info *out)
+{
+	char num[NUMRANGE_NUM_MAX];
+	const struct svc_agent *a = agent_get(s, tenant, agent_number(number, num));
+	int err = 0;
+
+	memset(out, 0, sizeof *out);
+	out->calls = a ? a->calls : 0;
+	out->idle_secs = a && a->idle_since ?
+		(long)((g_get_monotonic_time() - a->idle_since) / G_USEC_PER_SEC) : -1;
+	if (s->store)
+		err = store_agent_paused(s->store, tenant, agent_number(number, num),
+					 &out->paused);
+	return err;
 }

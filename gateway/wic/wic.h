@@ -155,6 +155,28 @@ size_t wic_lookup(struct wic *wic, const char *aor, struct wic_target *out,
 /** Makes @p uri canonical as an AOR (sip:user@host lower-cased, tel:number). */
 int wic_aor_canonical(const url_t *uri, char *buf, size_t size);
 
+/** One registered device, as the admin API lists it (all borrowed). */
+struct wic_reg_info {
+	const char *aor;           /**< canonical AOR */
+	const char *tenant;
+	const char *number;        /**< the identity's number, or "" */
+	const char *contact;       /**< its Contact URI */
+	const char *instance;      /**< +sip.instance, or "" */
+	const char *impi;          /**< its private identity, or "" */
+	const char *peer;          /**< the WebSocket's remote address */
+	bool tls;
+	unsigned long flow_id;
+	long expires_in;           /**< seconds left */
+};
+
+/** Called per device by wic_registrations(); non-zero stops. */
+typedef int (wic_reg_f)(void *arg, const struct wic_reg_info *r);
+
+/** Walks the registered devices (of @p tenant; NULL: all). Returns 0 or
+ *  what @p fn returned. O(devices). */
+int wic_registrations(struct wic *wic, const char *tenant, wic_reg_f *fn,
+		      void *arg);
+
 /** Called when a flow closes, before its bindings and transactions go. */
 typedef void (wic_flow_closed_h)(void *arg, struct wic_flow *flow);
 

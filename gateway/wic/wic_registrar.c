@@ -558,3 +558,52 @@ size_t wic_lookup(struct wic *wic, const char *aor, struct wic_target *out,
 	}
 	return n;
 }
+
+/* One device for wic_registrations(). */
+static int reg_report(const struct wic_reg_aor *a, const struct wic_binding *b,
+		      time_t now, wic_reg_f *fn, void *arg)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	const struct wic_flow *f = b->flow;
+	struct wic_reg_info r = {
+		.aor = a->aor,
+		.tenant = a->tenant[0] ? a->tenant :
+			  f && f->ident.tenant ? f->ident.tenant->conf->name : "",
+		.number = a->number,
+		.contact = url_as_string(home, b->contact->m_url),
+		.instance = b->instance ? b->instance : "",
+		.impi = b->impi ? b->impi : "",
+		.peer = f ? f->peer : "",
+		.tls = f && f->tls,
+		.flow_id = f ? f->id : 0,
+		.expires_in = (long)(b->expires_at - now),
+	};
+	int res = fn(arg, &r);
+
+	su_home_deinit(home);
+	return res;
+}
+
+int wic_registrations(struct wic *wic, const char *tenant, wic_reg_f *fn,
+		      void *arg)
+{
+	GHashTableIter it;
+	gpointer v;
+	time_t now = time(NULL);
+	int res = 0;
+
+	g_hash_table_iter_init(&it, wic->reg->aors);
+	while (!res && g_hash_table_iter_next(&it, NULL, &v)) {
+		const struct wic_reg_aor *a = v;
+		for (GList *l = a->bindings; !res && l; l = l->next) {
+			const struct wic_binding *b = l->data;
+			const struct wic_flow *f = b->flow;
+			const char *t = a->tenant[0] ? a->tenant :
+				f && f->ident.tenant ? f->ident.tenant->conf->name : "";
+			if (b->expires_at <= now || (tenant && strcmp(tenant, t)))
+				continue;
+			res = reg_report(a, b, now, fn, arg);
+		}
+	}
+	return res;
+}
