@@ -12,6 +12,7 @@
  * to the transferor's call while it still exists.
  */
 #include "call_priv.h"
+#include "conf/conf.h"
 #include "util/log.h"
 #include "util/numrange.h"
 
@@ -98,24 +99,48 @@ static struct call *xfer_call(struct call *call)
 
 	if (!nc)
 		return NULL;
-	nc->state = CALL_ANSWERED;
+	call_answered(nc);
 	nc->w8t = call->w8t;
 	nc->trunk = call->trunk;
 	snprintf(nc->tenant, sizeof nc->tenant, "%s", call->tenant);
+	/* Whose transfer it is, until a blind one names its target. */
+	snprintf(nc->aor, sizeof nc->aor, "%s", call->aor);
 	nc->leg = call->leg;
 	call->leg = NULL;
 	call_leg_adopt(nc, nc->leg);
 	return nc;
 }
 
-/* The number (or URI) a Refer-To names. */
+/* The number (or URI) a Refer-To names, copied into @p home: the REFER
+ * (and @p u in it) is freed once the 202 ends its transaction. */
 static const char *xfer_target(su_home_t *home, const url_t *u)
 {
 	if (u->url_type == url_tel)
-		return u->url_user ? u->url_user : u->url_host;
+		return su_strdup(home, u->url_user ? u->url_user : u->url_host);
 	if (u->url_user && *u->url_user)
-		return u->url_user;
+		return su_strdup(home, u->url_user);
 	return url_as_string(home, (url_t *)u);
+}
+
+/* The transferee as browsers see it in From: a SIP URI, for JsSIP (like
+ * most WebRTC stacks) parses no tel: URI there and drops the INVITE; a
+ * tel: URI's number becomes a user=phone URI at the IMS home domain (RFC
+ * 3261 section 19.1.6). Copied into the new call's home: the transferor's
+ * call, whose home holds @p remote, may end long before the new call's
+ * routing (no-answer diversion, hunting) is done with it. */
+static const char *xfer_caller(struct call *nc, const char *remote)
+{
+	const char *tel = remote ? strstr(remote, "<tel:") : NULL;
+	const char *dom = nc->trunk && nc->trunk->domain ? nc->trunk->domain :
+			  "invalid";
+
+	if (!remote)
+		return "<sip:anonymous@anonymous.invalid>";
+	if (!tel)
+		return su_strdup(nc->home, remote);
+	return su_sprintf(nc->home, "%.*s<sip:%.*s@%s;user=phone>",
+			  (int)(tel - remote), remote,
+			  (int)strcspn(tel + 5, ";>"), tel + 5, dom);
 }
 
 static void xfer_blind(struct call *call, struct wic_strans *st,
@@ -137,8 +162,9 @@ static void xfer_blind(struct call *call, struct wic_strans *st,
 	r = &nc->route;
 	nc->xfer_from = call->id;
 	r->offer_ims = sdp;
-	r->caller = call->remote ? call->remote : "<sip:anonymous@anonymous.invalid>";
-	r->ims_from = r->caller;
+	r->caller = xfer_caller(nc, call->remote);
+	r->ims_from = call->remote ? su_strdup(nc->home, call->remote) : r->caller;
+	nc->remote = r->caller;     /* should the new browser transfer again */
 	snprintf(r->served, sizeof r->served, "%s", call->party);
 	snprintf(nc->aor, sizeof nc->aor, "%s", target);
 	call_log(call, "blind transfer of the IMS party to %s: call %lu", target,
