@@ -82,10 +82,11 @@ static bool route_match(const char *pattern, const char *path,
 
 	rq->nargs = 0;
 	for (size_t i = 0; ok && ps[i]; i++) {
+		/* lws has already decoded %XX in the path: decoding again
+		 * would turn a literal "%41" into "A" (and "%" alone into
+		 * no match at all) */
 		if (!strcmp(ps[i], "{}") && *xs[i] && rq->nargs < ADMIN_MAX_ARGS) {
-			char *v = g_uri_unescape_string(xs[i], NULL);
-			ok = v != NULL;
-			rq->args[rq->nargs++] = v;
+			rq->args[rq->nargs++] = g_strdup(xs[i]);
 		} else {
 			ok = !strcmp(ps[i], xs[i]);
 		}
@@ -206,22 +207,49 @@ static char *hdr_dup(struct lws *wsi, enum lws_token_indexes tok)
 	return v;
 }
 
+/* The query as "k=v&k=v" with each argument percent-encoded again. lws
+ * hands the arguments over one by one, already decoded (joined into one
+ * header they come with ',' between them, and a decoded '&' or '%' would
+ * be taken for syntax). */
+static char *query_of(struct lws *wsi)
+{
+	GString *q = g_string_new(NULL);
+	char frag[4096];
+	int n;
+
+	for (int i = 0; (n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
+						   WSI_TOKEN_HTTP_URI_ARGS,
+						   i)) >= 0; i++) {
+		char *e;
+		if (!n)
+			continue;
+		e = g_uri_escape_string(frag, "=", FALSE);
+		if (q->len)
+			g_string_append_c(q, '&');
+		g_string_append(q, e);
+		g_free(e);
+	}
+	return g_string_free(q, FALSE);
+}
+
 static int on_http(struct lws *wsi, struct admin_pss *pss, const char *uri)
 {
-	char *q;
-
 	memset(pss, 0, sizeof *pss);
 	pss->method = "OTHER";
 	for (size_t i = 0; i < G_N_ELEMENTS(methods); i++)
 		if (lws_hdr_total_length(wsi, methods[i].tok) > 0)
 			pss->method = methods[i].name;
 	pss->path = g_strdup(uri);
-	q = hdr_dup(wsi, WSI_TOKEN_HTTP_URI_ARGS);
-	pss->query = q ? g_uri_unescape_string(q, NULL) : NULL;
-	g_free(q);
+	pss->query = query_of(wsi);
 	pss->auth = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 	if (!strcmp(pss->method, "POST") || !strcmp(pss->method, "PUT")) {
-		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+		/* Content-Length: 0 has no body to wait for: answer now (lws
+		 * sends no BODY_COMPLETION for a PUT then; for a POST it does,
+		 * and that one is ignored, see admin_cb) */
+		char *cl = hdr_dup(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+		bool body = cl && strtoull(cl, NULL, 10) > 0;
+		g_free(cl);
+		if (body) {
 			pss->req_body = g_string_new(NULL);
 			return 0;           /* answered when the body is in */
 		}
@@ -288,7 +316,7 @@ static int admin_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_BODY:
 		return on_body(pss, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		return admin_respond(wsi, pss);
+		return pss->body ? 0 : admin_respond(wsi, pss);   /* once */
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return on_writable(wsi, pss);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:

@@ -29,7 +29,8 @@ struct admin_req {
 	const char *path;                 /**< without the query */
 	const char *args[ADMIN_MAX_ARGS]; /**< the pattern's {} segments, unescaped */
 	size_t nargs;
-	const char *query;                /**< after '?', unescaped, or "" */
+	const char *query;                /**< "k=v&k=v", each percent-encoded
+					       (api_query() decodes), or "" */
 	const char *body;                 /**< NUL-terminated, or "" */
 	size_t body_len;
 };

@@ -23,7 +23,7 @@ char *api_query(const struct admin_req *rq, const char *key)
 
 	for (gchar **p = kv; *p && !v; p++)
 		if (!strncmp(*p, key, n) && (*p)[n] == '=')
-			v = g_strdup(*p + n + 1);
+			v = g_uri_unescape_string(*p + n + 1, NULL);
 	g_strfreev(kv);
 	return v;
 }
@@ -54,9 +54,15 @@ static void api_health(void *arg, const struct admin_req *rq,
 
 static int reg_add(void *arg, const struct wic_reg_info *r)
 {
-	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, "
+	/* +sip.instance is kept as the Contact parameter was written: the
+	 * quotes around it are no part of the instance id */
+	size_t n = strlen(r->instance);
+	bool quoted = n >= 2 && r->instance[0] == '"' && r->instance[n - 1] == '"';
+
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, s:s%, s:s, "
 		"s:s, s:b, s:I, s:I}", "aor", r->aor, "tenant", r->tenant,
-		"number", r->number, "contact", r->contact, "instance", r->instance,
+		"number", r->number, "contact", r->contact, "instance",
+		r->instance + quoted, quoted ? n - 2 : n,
 		"impi", r->impi, "peer", r->peer, "tls", r->tls,
 		"connection", (json_int_t)r->flow_id,
 		"expires_in", (json_int_t)r->expires_in));

@@ -8,6 +8,7 @@
 #include "api_priv.h"
 #include "auth/auth.h"
 #include "conf/conf.h"
+#include "gateway/ident/ident.h"
 #include "gateway/svc/svc.h"
 #include "gateway/wic/wic.h"
 #include "store/store.h"
@@ -47,11 +48,27 @@ static const char *member_str(json_t *o, const char *key, bool required,
 	if (!v && !required)
 		return "";
 	if (!json_is_string(v)) {
-		admin_error(rs, 400, "'%s' %s (a string)", key,
-			    v ? "must be a string" : "is required");
+		admin_error(rs, 400, "'%s' %s", key, v ? "must be a string" :
+			    "is required (a string)");
 		return NULL;
 	}
 	return json_string_value(v);
+}
+
+/* False after answering 422 when @p num lies outside the numbers of
+ * tenant @p t (its identity sets), as the configuration's own diversion
+ * and ring group numbers must; a tenant without ranges owns them all. */
+static bool owned(struct api_src *src, const struct conf_tenant *t,
+		  const char *num, struct admin_resp *rs)
+{
+	struct ident_grant g;
+
+	if (!ident_managed(src->ident, t->name) ||
+	    ident_lookup(src->ident, t->name, num, &g) != ENOENT)
+		return true;
+	admin_error(rs, 422, "'%s' is not within tenant %s's numbers", num,
+		    t->name);
+	return false;
 }
 
 /* ---- identities -------------------------------------------------- */
@@ -110,10 +127,11 @@ void api_user_add(void *arg, const struct admin_req *rq, struct admin_resp *rs)
 	    !(pass = member_str(o, "password", true, rs)) ||
 	    !(t = api_tenant(src, tn, rs)))
 		goto out;
-	if (!*name || strpbrk(name, "\"\\@:; \t\r\n") ||
-	    strlen(name) >= sizeof u.username) {
+	/* '/', "." and ".." could not be named in DELETE's path */
+	if (!*name || strpbrk(name, "\"\\@:;/ \t\r\n") || !strcmp(name, ".") ||
+	    !strcmp(name, "..") || strlen(name) >= sizeof u.username) {
 		admin_error(rs, 400, "'username' must be 1-127 characters without "
-			    "quotes, '@', ':', ';' or spaces");
+			    "quotes, '@', ':', ';', '/' or spaces");
 		goto out;
 	}
 	if (strlen(pass) < 8) {
@@ -216,13 +234,17 @@ static void agent_set(struct api_src *src, const struct admin_req *rq,
 		      struct admin_resp *rs, bool paused)
 {
 	char num[NUMRANGE_NUM_MAX];
+	const struct conf_tenant *t = api_tenant(src, rq->args[0], rs);
 
-	if (!api_tenant(src, rq->args[0], rs))
+	if (!t)
 		return;
 	if (!numrange_norm(rq->args[1], num)) {
 		admin_error(rs, 400, "'%.64s' is not a number", rq->args[1]);
 		return;
 	}
+	/* resuming stays possible for a number the ranges lost */
+	if (paused && !owned(src, t, num, rs))
+		return;
 	if (store_agent_pause(src->store, rq->args[0], num, paused))
 		admin_error(rs, 500, "the store failed");
 	else
@@ -392,7 +414,7 @@ void api_diversion_put(void *arg, const struct admin_req *rq,
 	struct store_diversion d;
 	json_t *o;
 
-	if (!t || !(o = body_object(rq, rs)))
+	if (!t || !owned(src, t, num, rs) || !(o = body_object(rq, rs)))
 		return;
 	memset(&d, 0, sizeof d);
 	snprintf(d.tenant, sizeof d.tenant, "%s", t->name);

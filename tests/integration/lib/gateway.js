@@ -139,6 +139,27 @@ class Gateway {
     return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
   }
 
+  // A request to the JSON API (/api/...): resolves with { status, type,
+  // body (text), json (parsed, or undefined) }. o: { method, body (an
+  // object is sent as JSON, a string as is), token (default gw.adminToken;
+  // null: no Authorization) }.
+  async api(path, o = {}) {
+    const headers = {};
+    const token = o.token === undefined ? this.adminToken : o.token;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let body = o.body;
+    if (body !== undefined && typeof body !== 'string') {
+      body = JSON.stringify(body);
+      headers['Content-Type'] = 'application/json';
+    }
+    const r = await fetch(`http://127.0.0.1:${this.adminPort}${path}`,
+      { method: o.method || 'GET', headers, body });
+    const text = await r.text();
+    let json;
+    try { json = JSON.parse(text); } catch (e) { json = undefined; }
+    return { status: r.status, type: r.headers.get('content-type'), body: text, json };
+  }
+
   // The value of one Prometheus sample, e.g. metric('wtpf_calls_active')
   // or metric('wtpf_identities_in_use{tenant="acme"}'); undefined if absent.
   async metric(sample) {
@@ -203,7 +224,9 @@ class Gateway {
 }
 
 // opts: { websocket, registrar, auth, tenants, extraOrigins, extra, tls,
-//         logLevel, users: [[tenant, user, password]], wrapper: [cmd, ...args],
+//         logLevel, adminToken (written to admin.token, named by
+//         admin.token_file; gw.adminToken keeps it),
+//         users: [[tenant, user, password]], wrapper: [cmd, ...args],
 //         startTimeoutMs, dir (an existing folder: its store is kept, so a
 //         gateway can be started again on the store of one that died) }
 async function startGateway(opts = {}) {
@@ -234,6 +257,11 @@ async function startGateway(opts = {}) {
     tenants: opts.tenants || defaultTenants(opts.extraOrigins),
     ...(opts.extra || {}),   // other top-level groups (trunks...)
   };
+  if (opts.adminToken) {
+    gw.adminToken = opts.adminToken;
+    fs.writeFileSync(path.join(gw.dir, 'admin.token'), `${opts.adminToken}\n`, { mode: 0o600 });
+    gw.config.admin.token_file = 'admin.token';
+  }
   gw.confPath = path.join(gw.dir, 'wtpf.conf');
   gw.storePath = path.resolve(gw.dir, gw.config.store.path);
   fs.writeFileSync(gw.confPath, toLibconfig(gw.config));
