@@ -51,7 +51,8 @@ function withBed(localCalls) {
 }
 
 // Sends an INVITE from the P-CSCF stand-in to the trunk and resolves with
-// the first final response.
+// the first final response. Over UDP the INVITE is sent again until a
+// response comes (RFC 3261 timer A: 0.5 s, 1 s, 2 s), as a P-CSCF would.
 function imsInvite(b, port, number) {
   const callId = rand(8);
   const text = [`INVITE sip:${number}@127.0.0.1:${port} SIP/2.0`,
@@ -61,10 +62,12 @@ function imsInvite(b, port, number) {
     `Contact: <sip:caller@127.0.0.1:${b.pcscf.address().port}>`, 'Content-Type: application/sdp',
     `Content-Length: ${Buffer.byteLength(offer)}`, '', offer].join('\r\n');
   return new Promise((resolve, reject) => {
+    const resend = [];
     const timer = setTimeout(() => reject(new Error(`no final answer for ${number}`)), 5000);
     const on = (m) => {
       const t = m.toString();
       if (!t.startsWith('SIP/2.0 ') || !t.includes(callId)) return;
+      resend.forEach(clearTimeout);
       const status = Number(t.slice(8, 11));
       if (status < 200) return;
       clearTimeout(timer);
@@ -73,6 +76,8 @@ function imsInvite(b, port, number) {
     };
     b.pcscf.on('message', on);
     b.pcscf.send(text, port, '127.0.0.1');
+    for (const ms of [500, 1500, 3500])
+      resend.push(setTimeout(() => b.pcscf.send(text, port, '127.0.0.1'), ms));
   });
 }
 
