@@ -33,6 +33,15 @@ int sq_column_copy(sqlite3_stmt *st, int col, char *out, size_t size);
 /** Prepares @p sql to be kept until close. Returns 0 or EIO (logged). */
 int sq_prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **stmt);
 
+/** Steps a statement that returns no row. Returns 0, EEXIST (a key
+ *  constraint) or EIO (logged with @p what and @p key). */
+int sq_step_done(struct sq *sq, sqlite3_stmt *st, const char *what,
+		 const char *key);
+
+/** Binds ?from.. to the strings of @p v. Returns 0 or EIO (logged). */
+int sq_bind_texts(struct sq *sq, sqlite3_stmt *st, int from,
+		  const char *const *v, int n);
+
 /* store_sqlite_alloc.c: allocations and devices. */
 int sq_alloc_prepare(struct sq *sq);
 void sq_alloc_finalize(struct sq *sq);

@@ -60,8 +60,8 @@ void sq_alloc_finalize(struct sq *sq)
 }
 
 /* Steps a statement that returns no row. Returns 0, EEXIST or EIO. */
-static int sq_step_done(struct sq *sq, sqlite3_stmt *st, const char *what,
-			const char *key)
+int sq_step_done(struct sq *sq, sqlite3_stmt *st, const char *what,
+		 const char *key)
 {
 	int rc = sqlite3_step(st);
 
@@ -73,8 +73,8 @@ static int sq_step_done(struct sq *sq, sqlite3_stmt *st, const char *what,
 	return EIO;
 }
 
-static int sq_bind_texts(struct sq *sq, sqlite3_stmt *st, int from,
-			 const char *const *v, int n)
+int sq_bind_texts(struct sq *sq, sqlite3_stmt *st, int from,
+		  const char *const *v, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (sqlite3_bind_text(st, from + i, v[i], -1, SQLITE_STATIC) !=

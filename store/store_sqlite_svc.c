@@ -68,30 +68,6 @@ void sq_svc_finalize(struct sq *sq)
 	(void)sqlite3_finalize(sq->g_paused);
 }
 
-/* Steps a statement that returns no row. Returns 0 or EIO (logged). */
-static int svc_step_done(struct sq *sq, sqlite3_stmt *st, const char *what,
-			 const char *tenant, const char *key)
-{
-	if (sqlite3_step(st) == SQLITE_DONE)
-		return 0;
-	log_err("store", 0, "%s %s/%s: %s", what, tenant, key,
-		sqlite3_errmsg(sq->db));
-	return EIO;
-}
-
-/* Binds ?from.. to the strings of @p v. Returns 0 or EIO (logged). */
-static int svc_bind_texts(struct sq *sq, sqlite3_stmt *st, int from,
-			  const char *const *v, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (sqlite3_bind_text(st, from + i, v[i], -1, SQLITE_STATIC) !=
-		    SQLITE_OK) {
-			log_err("store", 0, "bind: %s", sqlite3_errmsg(sq->db));
-			return EIO;
-		}
-	return 0;
-}
-
 /* Binds ?n to an integer. Returns 0 or EIO (logged). */
 static int svc_bind_int(struct sq *sq, sqlite3_stmt *st, int n, long long v)
 {
@@ -108,15 +84,14 @@ int sq_diversion_put(void *be, const struct store_diversion *d)
 	struct sq *sq = be;
 	const char *v[] = { d->tenant, d->identity, d->unconditional, d->busy,
 			    d->no_answer, d->not_reachable };
-	int err = svc_bind_texts(sq, sq->v_put, 1, v, 6);
+	int err = sq_bind_texts(sq, sq->v_put, 1, v, 6);
 
 	if (!err)
 		err = svc_bind_int(sq, sq->v_put, 7, d->no_answer_time);
 	if (!err)
 		err = svc_bind_int(sq, sq->v_put, 8, (long long)time(NULL));
 	if (!err)
-		err = svc_step_done(sq, sq->v_put, "put diversion", d->tenant,
-				    d->identity);
+		err = sq_step_done(sq, sq->v_put, "put diversion", d->identity);
 	sq_done(sq->v_put);
 	return err;
 }
@@ -167,8 +142,7 @@ int sq_diversion_del(void *be, const char *tenant, const char *identity)
 	int err = sq_bind_key(sq->db, sq->v_del, tenant, identity);
 
 	if (!err)
-		err = svc_step_done(sq, sq->v_del, "delete diversion", tenant,
-				    identity);
+		err = sq_step_done(sq, sq->v_del, "delete diversion", identity);
 	if (!err && !sqlite3_changes(sq->db))
 		err = ENOENT;
 	sq_done(sq->v_del);
@@ -218,8 +192,8 @@ int sq_agent_pause(void *be, const char *tenant, const char *number,
 	if (!err)
 		err = svc_bind_int(sq, sq->g_pause, 4, (long long)time(NULL));
 	if (!err)
-		err = svc_step_done(sq, sq->g_pause, paused ? "pause agent" :
-				    "resume agent", tenant, number);
+		err = sq_step_done(sq, sq->g_pause, paused ? "pause agent" :
+				    "resume agent", number);
 	sq_done(sq->g_pause);
 	return err;
 }
