@@ -162,6 +162,20 @@ int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
 /** Sends a re-INVITE (or UPDATE when @p update) with @p sdp. */
 int w8_leg_reoffer(struct w8_leg *leg, const char *sdp, bool update);
 
+/**
+ * Sends a re-INVITE without SDP (RFC 3725 third-party call control): the
+ * far end offers in its 2xx (W8_EV_REINVITE_DONE), and the ACK waits for
+ * w8_leg_ack() with the answer. ENOTSUP for a local call's leg, EPIPE
+ * before the answer or after the end, EBUSY while one is pending.
+ */
+int w8_leg_ask_offer(struct w8_leg *leg);
+
+/**
+ * Sends the ACK of the 2xx to w8_leg_ask_offer()'s re-INVITE, with the
+ * answer @p sdp (NULL: none). EALREADY when no such 2xx waits.
+ */
+int w8_leg_ack(struct w8_leg *leg, const char *sdp);
+
 /** Relays an INFO with @p content_type and @p body. */
 int w8_leg_info(struct w8_leg *leg, const char *content_type, const char *body);
 

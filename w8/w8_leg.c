@@ -233,8 +233,35 @@ int w8_leg_reoffer(struct w8_leg *leg, const char *sdp, bool update)
 		nua_update(leg->nh, TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 			   TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	else
-		nua_invite(leg->nh, TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+		nua_invite(leg->nh, NUTAG_AUTOACK(1),
+			   TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 			   TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	return 0;
+}
+
+int w8_leg_ask_offer(struct w8_leg *leg)
+{
+	if (leg->loop)
+		return ENOTSUP;
+	if (leg->terminated || !leg->answered)
+		return EPIPE;
+	if (leg->ack_pending)
+		return EBUSY;
+	/* The ACK waits for w8_leg_ack(): it carries our answer. */
+	leg->ack_pending = true;
+	nua_invite(leg->nh, NUTAG_AUTOACK(0), TAG_END());
+	return 0;
+}
+
+int w8_leg_ack(struct w8_leg *leg, const char *sdp)
+{
+	if (!leg->ack_pending)
+		return EALREADY;
+	leg->ack_pending = false;
+	if (leg->terminated)
+		return EPIPE;
+	nua_ack(leg->nh, TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+		TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	return 0;
 }
 
@@ -295,6 +322,8 @@ static void leg_on_invite_response(struct w8_leg *leg, int status,
 {
 	leg_set_call_id(leg, sip);
 	if (leg->answered) {
+		if (status >= 300)
+			leg->ack_pending = false;    /* nua ACKs failures */
 		w8_leg_report(leg, W8_EV_REINVITE_DONE, status, phrase, sip);
 	} else if (status < 200) {
 		w8_leg_report(leg, W8_EV_PROGRESS, status, phrase, sip);

@@ -127,6 +127,8 @@ struct w8_leg {
 	bool terminated;
 	bool released;
 	bool loop;           /**< a local call: no nua handle, a peer leg */
+	bool ack_pending;    /**< our re-INVITE without SDP: its 2xx waits
+				  for w8_leg_ack() */
 	struct w8_leg *peer; /**< loop: the other end, or NULL once it is gone */
 	msg_t *update;       /**< an UPDATE from IMS awaiting our answer (a
 				  reference), or NULL */

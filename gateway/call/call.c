@@ -94,6 +94,7 @@ void call_end(struct call *call, const char *why)
 	call_log(call, "%s call %s ended: %s (calls left: %u)",
 		 call->dir == CALL_OUT ? "outbound" : "inbound", call->aor, why,
 		 g_hash_table_size(call->cc->calls) - 1);
+	call_join_abort(call);
 	call_end_wic(call);
 	call->state = CALL_ENDED;
 	call_xfer_ended(call);

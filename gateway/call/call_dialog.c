@@ -45,7 +45,8 @@ void call_dialog_wic_request(struct call *call, struct wic_strans *st,
 		call->wic_gone = true;
 		call_end(call, "the browser hung up");
 	} else if (!strcmp(m, "INVITE") || !strcmp(m, "UPDATE")) {
-		if (call->pend.wst || call->pend.wct || call->state != CALL_ANSWERED) {
+		if (call->pend.wst || call->pend.wct || call->state != CALL_ANSWERED ||
+		    call_join_busy(call)) {
 			wic_strans_reply(st, SIP_491_REQUEST_PENDING, TAG_END());
 		} else {
 			relay_to_ims(call, st, m, sip);
@@ -94,7 +95,7 @@ static void relay_to_wic(struct call *call, const char *method,
 	const char *why = NULL;
 	int err;
 
-	if (call->pend.wst || call->pend.wct) {
+	if (call->pend.wst || call->pend.wct || call_join_busy(call)) {
 		w8_leg_respond(call->leg, SIP_491_REQUEST_PENDING, NULL, NULL);
 	} else if (call_sdp_pass(call, CALL_TO_WIC, true, sip, &body, &why)) {
 		w8_leg_respond(call->leg, 488, why, NULL, NULL);

@@ -31,7 +31,7 @@ static void fwd_relay_offer(struct call *call, struct w8_leg *from,
 	char *sdp;
 
 	if (call->state != CALL_ANSWERED || call->fwd_waiting ||
-	    call->pend.w8_waiting) {
+	    call->pend.w8_waiting || call_join_busy(call)) {
 		w8_leg_respond(from, 491, NULL, NULL, NULL);
 		return;
 	}
@@ -72,9 +72,11 @@ static void fwd_answered(struct call *call, const sip_t *sip)
 {
 	char *sdp = call_payload(sip);
 
-	if (call->state == CALL_ANSWERED)
-		w8_leg_reoffer(call->leg, sdp, false);
-	else
+	if (call->state == CALL_ANSWERED) {
+		/* A transfer's target: it and the IMS party need fresh SDP. */
+		if (call_join_start(call, CALL_PARTY_FWD, CALL_PARTY_LEG))
+			w8_leg_reoffer(call->leg, sdp, false);
+	} else
 		w8_leg_respond(call->leg, 200, NULL, sdp, NULL);
 	free(sdp);
 	call_answered(call);
@@ -117,6 +119,8 @@ static void fwd_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 				ev == W8_EV_UPDATE, sip);
 		break;
 	case W8_EV_REINVITE_DONE:
+		if (call_join_w8_event(call, CALL_PARTY_FWD, ev, status, sip))
+			break;
 		fwd_relay_answer(call->leg, &call->pend.w8_waiting, status,
 				 phrase, sip);
 		break;

@@ -209,9 +209,11 @@ static void in_win(struct call *call, struct call_branch *b, const sip_t *sip)
 		if (o != b && !o->done && o->ct)
 			wic_ctrans_cancel(o->ct, CALL_REASON_ELSEWHERE);
 	}
-	if (call->state == CALL_ANSWERED)
-		w8_leg_reoffer(call->leg, sdp, false);   /* a transfer's target */
-	else
+	if (call->state == CALL_ANSWERED) {
+		/* A transfer's target: it and the IMS party need fresh SDP. */
+		if (call_join_start(call, CALL_PARTY_WIC, CALL_PARTY_LEG))
+			w8_leg_reoffer(call->leg, sdp, false);
+	} else
 		w8_leg_respond(call->leg, 200, NULL, sdp, NULL);
 	free(sdp);
 	call_answered(call);
@@ -396,6 +398,8 @@ static void in_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 	struct call *call = arg;
 
 	(void)leg;
+	if (call_join_w8_event(call, CALL_PARTY_LEG, ev, status, sip))
+		return;
 	if (call->fwd && call_fwd_in_event(call, ev, status, phrase, sip))
 		return;
 	if (call_dialog_w8_event(call, ev, status, phrase, sip))

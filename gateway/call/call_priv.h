@@ -69,6 +69,16 @@ struct call_pending {
 	bool w8_waiting;           /**< W8 asked; answer with w8_leg_respond */
 };
 
+/** The parties of a call, for the exchange after a transfer (call_join.c). */
+enum call_party { CALL_PARTY_WIC, CALL_PARTY_LEG, CALL_PARTY_FWD };
+
+/** A fresh offer/answer between the parties a transfer joined. */
+struct call_join {
+	uint8_t step;              /**< none, waiting for the offer, the answer */
+	uint8_t offerer, answerer; /**< enum call_party */
+	uint32_t cseq;             /**< the browser's 2xx to ACK (offerer WIC) */
+};
+
 struct call {
 	unsigned long id;
 	time_t started, answered;  /**< Unix times; answered 0 before */
@@ -100,6 +110,7 @@ struct call {
 	bool w8_final_sent;        /**< IN: a final answer went to IMS */
 	bool wic_gone;             /**< the WIC side ended its dialog itself */
 	struct call_pending pend;
+	struct call_join join;
 	char *key;                 /**< "call-id;local-tag" of the WIC dialog */
 	/* SDP */
 	const struct conf_trunk *trunk;  /**< SDP policy toward IMS */
@@ -158,6 +169,14 @@ void call_xfer_refer(struct call *call, struct wic_strans *st, const sip_t *sip)
 void call_xfer_answered(struct call *nc);
 bool call_xfer_failed(struct call *nc, int status, const char *phrase);
 void call_xfer_ended(struct call *nc);
+
+/* call_join.c: fresh SDP between the parties a transfer joined (RFC 3725) */
+int call_join_start(struct call *call, enum call_party offerer,
+		    enum call_party answerer);
+bool call_join_busy(const struct call *call);
+bool call_join_w8_event(struct call *call, enum call_party from,
+			enum w8_event ev, int status, const sip_t *sip);
+void call_join_abort(struct call *call);
 
 /* call_route.c: what an inbound call does (services' plan, diversion,
  * ring groups) */

@@ -239,8 +239,11 @@ static void xfer_attended(struct call *call, struct wic_strans *st,
 	nc->fwd = other->leg;
 	other->leg = NULL;
 	call_fwd_adopt(nc, nc->fwd);
-	w8_leg_reoffer(nc->leg, sdp2, false);
-	w8_leg_reoffer(nc->fwd, sdp1, false);
+	if (call_join_start(nc, CALL_PARTY_FWD, CALL_PARTY_LEG)) {
+		/* Local calls' legs: each gets the other's last SDP. */
+		w8_leg_reoffer(nc->leg, sdp2, false);
+		w8_leg_reoffer(nc->fwd, sdp1, false);
+	}
 	free(sdp1);
 	free(sdp2);
 	call_log(call, "attended transfer: the IMS parties of calls %lu and %lu "
