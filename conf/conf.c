@@ -337,9 +337,19 @@ static const struct conf_opt store_opts[] = {
 	{ NULL }
 };
 
+static const struct conf_opt web_opts[] = {
+	{ "root", CT_PATH, OFF(struct conf_web, root), .def_str = "",
+	  .doc = "folder of the web pages: phone/ and vendor/ served on the "
+		 "ws and wss listeners (/phone/), console/ on the admin "
+		 "listener (/console/); empty: no pages" },
+	{ NULL }
+};
+
 const struct conf_opt conf_root_opts[] = {
 	{ "log_level", CT_STR, OFF(struct conf, log_level), .def_str = "info",
 	  .doc = "error, warn, info or debug" },
+	{ "log_format", CT_STR, OFF(struct conf, log_format), .def_str = "text",
+	  .doc = "text (for people) or kv (key=value fields, one event a line)" },
 	{ "websocket", CT_GROUP, OFF(struct conf, websocket), .sub = websocket_opts,
 	  .doc = "the SIP-over-WebSocket edge (RFC 7118)" },
 	{ "registrar", CT_GROUP, OFF(struct conf, registrar), .sub = registrar_opts,
@@ -350,6 +360,8 @@ const struct conf_opt conf_root_opts[] = {
 	  .doc = "persistent store" },
 	{ "admin", CT_GROUP, OFF(struct conf, admin), .sub = admin_opts,
 	  .doc = "operations listener: metrics and health" },
+	{ "web", CT_GROUP, OFF(struct conf, web), .sub = web_opts,
+	  .doc = "the softphone and operations console pages" },
 	{ "trunks", CT_LIST, OFF(struct conf, trunks), .sub = trunk_opts,
 	  .elem_size = sizeof(struct conf_trunk),
 	  .count_off = OFF(struct conf, trunk_count),

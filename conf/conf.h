@@ -183,14 +183,21 @@ struct conf_store {
 	char *path;             /**< SQLite database file */
 };
 
+/** The web pages the gateway serves (softphone, operations console). */
+struct conf_web {
+	char *root;             /**< folder with phone/, console/, vendor/; "": none */
+};
+
 struct conf {
 	char *file;             /**< the file this was loaded from */
 	char *log_level;
+	char *log_format;       /**< "text" or "kv" */
 	struct conf_websocket websocket;
 	struct conf_registrar registrar;
 	struct conf_auth auth;
 	struct conf_store store;
 	struct conf_admin admin;
+	struct conf_web web;
 	struct conf_tenant *tenants;
 	size_t tenant_count;
 	struct conf_trunk *trunks;

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const alg_supported[] = { "HS256", "RS256", "ES256", NULL };
@@ -63,6 +64,21 @@ static void check_websocket(struct conf_ctx *cx, const config_setting_t *root,
 		err_at(cx, root, "websocket.tls_key", "required when wss_port is set");
 	else
 		check_file(cx, root, "websocket.tls_key", ws->tls_key);
+}
+
+static void check_web(struct conf_ctx *cx, const config_setting_t *root,
+		      const struct conf_web *web)
+{
+	struct stat st;
+	char msg[512];
+
+	if (!*web->root)
+		return;
+	if (stat(web->root, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    access(web->root, R_OK | X_OK) == 0)
+		return;
+	snprintf(msg, sizeof msg, "cannot read folder '%s'", web->root);
+	err_at(cx, root, "web.root", msg);
 }
 
 static void check_issuer(struct conf_ctx *cx, const config_setting_t *root,
@@ -395,7 +411,10 @@ void conf_check(struct conf_ctx *cx, const config_setting_t *root,
 
 	if (log_level_parse(conf->log_level, &lvl))
 		err_at(cx, root, "log_level", "must be error, warn, info or debug");
+	if (log_format_parse(conf->log_format, NULL))
+		err_at(cx, root, "log_format", "must be text or kv");
 	check_websocket(cx, root, &conf->websocket);
+	check_web(cx, root, &conf->web);
 	if (r->min_expires > r->max_expires)
 		err_at(cx, root, "registrar.min_expires", "greater than max_expires");
 	if (r->default_expires < r->min_expires ||

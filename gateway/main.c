@@ -5,6 +5,7 @@
 #include "gateway/call/call.h"
 #include "gateway/admin/admin.h"
 #include "gateway/admin/api.h"
+#include "gateway/admin/console.h"
 #include "gateway/cli.h"
 #include "gateway/metrics.h"
 #include "gateway/svc/svc.h"
@@ -98,6 +99,18 @@ static bool gw_same_trunks(const struct conf *a, const struct conf *b)
 	return true;
 }
 
+/* The configuration's log level and line format take effect. */
+static void gw_log_format(const struct conf *conf)
+{
+	enum log_level lvl = LOG_INFO;
+	enum log_format fmt = LOG_FORMAT_TEXT;
+
+	log_level_parse(conf->log_level, &lvl);
+	log_level_set(lvl);
+	log_format_parse(conf->log_format, &fmt);
+	log_format_set(fmt);
+}
+
 /*
  * SIGHUP: loads the configuration again and, when it is valid, hands it to
  * every part: tenants, identity sets, ranges, limits and token keys change;
@@ -132,6 +145,7 @@ static int gw_reload(void *arg, char **errs)
 	}
 	call_core_reload(gw->calls, conf);
 	admin_reload(gw->admin, &conf->admin);
+	gw_log_format(conf);
 	gw->old_confs = g_slist_prepend(gw->old_confs, gw->conf);
 	gw->conf = conf;
 	gw_trunks_apply(gw);
@@ -161,6 +175,9 @@ static int gw_admin_start(struct gw *gw)
 	admin_route_add(gw->admin, "GET", "/metrics", true, metrics_get,
 			&gw->metrics);
 	admin_route_add(gw->admin, "GET", "/health", true, metrics_health, NULL);
+	err = console_routes_add(gw->admin, &gw->conf);
+	if (err)
+		return err;
 	gw->api = (struct api_src){ &gw->conf, gw->wic, gw->w8, gw->calls,
 				    gw->ident, gw->store, gw->svc, gw_reload, gw,
 				    (long long)time(NULL) };
@@ -169,7 +186,6 @@ static int gw_admin_start(struct gw *gw)
 
 static int gw_start(struct gw *gw, const char *path)
 {
-	enum log_level lvl = LOG_INFO;
 	char *errs = NULL;
 	int err;
 
@@ -179,8 +195,7 @@ static int gw_start(struct gw *gw, const char *path)
 		free(errs);
 		return err;
 	}
-	log_level_parse(gw->conf->log_level, &lvl);
-	log_level_set(lvl);
+	gw_log_format(gw->conf);
 	err = store_open(&gw->store, gw->conf->store.path);
 	if (err)
 		return err;

@@ -9,6 +9,7 @@
 #include "gateway/ident/ident.h"
 #include "gateway/wic/wic.h"
 #include "w8/w8.h"
+#include "util/histo.h"
 
 static void gauge(GString *b, const char *name, const char *help,
 		  unsigned long long v)
@@ -69,6 +70,76 @@ static void metrics_trunks(GString *b, const struct metrics_src *m)
 	}
 }
 
+static void metrics_calls(GString *b, const struct metrics_src *m)
+{
+	const struct call_stats *st = call_core_stats(m->calls);
+	static const char *const dirs[2] = { "outbound", "inbound" };
+
+	head(b, "wtpf_calls_started_total", "counter", "calls begun, by direction");
+	for (unsigned d = 0; d < 2; d++)
+		g_string_append_printf(b, "wtpf_calls_started_total{direction=\"%s\"} %lu\n",
+				       dirs[d], st->started[d]);
+	head(b, "wtpf_calls_answered_total", "counter", "calls answered, by direction");
+	for (unsigned d = 0; d < 2; d++)
+		g_string_append_printf(b, "wtpf_calls_answered_total{direction=\"%s\"} %lu\n",
+				       dirs[d], st->answered[d]);
+	head(b, "wtpf_calls_failed_total", "counter",
+	     "calls that ended unanswered, by direction and final SIP status "
+	     "(\"other\": none or outside 300-699)");
+	for (unsigned d = 0; d < 2; d++)
+		for (unsigned i = 0; i < CALL_STATUS_SLOTS; i++) {
+			if (!st->failed[d][i])
+				continue;
+			if (i == CALL_STATUS_SLOTS - 1)
+				g_string_append_printf(b, "wtpf_calls_failed_total{direction=\"%s\","
+						       "status=\"other\"} %lu\n", dirs[d],
+						       st->failed[d][i]);
+			else
+				g_string_append_printf(b, "wtpf_calls_failed_total{direction=\"%s\","
+						       "status=\"%u\"} %lu\n", dirs[d], i + 300,
+						       st->failed[d][i]);
+		}
+}
+
+static void metrics_auth(GString *b, const struct metrics_src *m)
+{
+	head(b, "wtpf_auth_failures_total", "counter",
+	     "authentications refused, by reason");
+	for (unsigned i = 0; i < WIC_AUTH_FAIL_COUNT; i++)
+		g_string_append_printf(b, "wtpf_auth_failures_total{reason=\"%s\"} %lu\n",
+				       wic_auth_fail_name(i), wic_auth_failures(m->wic, i));
+}
+
+static void histo_print(GString *b, const char *side, const char *kind,
+			const struct histo *h)
+{
+	const char *name = "wtpf_sip_processing_seconds";
+
+	for (unsigned i = 0; i < HISTO_BUCKETS; i++)
+		g_string_append_printf(b, "%s_bucket{side=\"%s\",message=\"%s\",le=\"%g\"} %llu\n",
+				       name, side, kind, histo_bounds[i], h->le[i]);
+	g_string_append_printf(b, "%s_bucket{side=\"%s\",message=\"%s\",le=\"+Inf\"} %llu\n"
+			       "%s_sum{side=\"%s\",message=\"%s\"} %.9f\n"
+			       "%s_count{side=\"%s\",message=\"%s\"} %llu\n",
+			       name, side, kind, h->count, name, side, kind, h->sum,
+			       name, side, kind, h->count);
+}
+
+static void metrics_latency(GString *b, const struct metrics_src *m)
+{
+	const char *label;
+	const struct histo *h;
+
+	head(b, "wtpf_sip_processing_seconds", "histogram",
+	     "time the gateway adds to a SIP message: from its arrival on one "
+	     "side (wic: a browser, ims: the trunk) to its answer or its "
+	     "hand-over to the other side");
+	for (unsigned k = 0; (h = wic_sip_time(m->wic, k, &label)); k++)
+		histo_print(b, "wic", label, h);
+	for (unsigned k = 0; (h = w8_sip_time(m->w8, k, &label)); k++)
+		histo_print(b, "ims", label, h);
+}
+
 void metrics_get(void *arg, const struct admin_req *rq, struct admin_resp *rs)
 {
 	const struct metrics_src *m = arg;
@@ -82,8 +153,11 @@ void metrics_get(void *arg, const struct admin_req *rq, struct admin_resp *rs)
 	      wic_binding_count(m->wic));
 	gauge(body, "wtpf_calls_active", "calls in progress",
 	      call_core_count(m->calls));
+	metrics_calls(body, m);
+	metrics_auth(body, m);
 	metrics_identities(body, m);
 	metrics_trunks(body, m);
+	metrics_latency(body, m);
 }
 
 void metrics_health(void *arg, const struct admin_req *rq,

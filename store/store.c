@@ -285,3 +285,52 @@ int store_agent_paused(struct store *st, const char *tenant, const char *number,
 		return EINVAL;
 	return st->ops->agent_paused(st->be, tenant, number, paused);
 }
+
+/* ---- call detail records --------------------------------------------- */
+
+static bool cdr_valid(const struct store_cdr *c)
+{
+	return c && FITS0(c->corr, struct store_cdr, corr) &&
+	       FITS0(c->tenant, struct store_cdr, tenant) &&
+	       FITS0(c->direction, struct store_cdr, direction) &&
+	       (!strcmp(c->direction, "outbound") ||
+		!strcmp(c->direction, "inbound")) &&
+	       FITS0(c->user, struct store_cdr, user) &&
+	       FITS0(c->remote, struct store_cdr, remote) &&
+	       FITS0(c->reason, struct store_cdr, reason) &&
+	       FITS0(c->legs, struct store_cdr, legs) &&
+	       FITS0(c->services, struct store_cdr, services);
+}
+
+int store_cdr_add(struct store *st, struct store_cdr *c)
+{
+	if (!st || !cdr_valid(c))
+		return EINVAL;
+	return st->ops->cdr_add(st->be, c);
+}
+
+int store_cdr_foreach(struct store *st, const struct store_cdr_filter *f,
+		      store_cdr_f *fn, void *arg)
+{
+	static const struct store_cdr_filter all;
+
+	if (!f)
+		f = &all;
+	if (!st || !fn || f->since < 0 || f->until < 0 || f->after_id < 0)
+		return EINVAL;
+	/* A tenant too long to be stored has no records to list. */
+	if (f->tenant && !FITS0(f->tenant, struct store_cdr, tenant))
+		return 0;
+	return st->ops->cdr_foreach(st->be, f, fn, arg);
+}
+
+int store_cdr_purge(struct store *st, long long before, size_t *count)
+{
+	size_t n;
+
+	if (count)
+		*count = 0;
+	if (!st || before < 0)
+		return EINVAL;
+	return st->ops->cdr_purge(st->be, before, count ? count : &n);
+}

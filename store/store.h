@@ -4,13 +4,15 @@
  * Issue 2 keeps users and their digest HA1 values (never passwords); later
  * issues add identities, service settings and call records. The only back-end
  * today is SQLite (WAL mode, schema versioned with migrations); others plug in
- * through the operation table of store_impl.h. Calls are synchronous and
- * bounded (single-row statements on an indexed key).
+ * through the operation table of store_impl.h. Calls are synchronous; most
+ * are single-row statements on an indexed key, and the walks and purges
+ * state their cost.
  */
 #ifndef WTPF_STORE_H
 #define WTPF_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct store;
 
@@ -149,5 +151,65 @@ int store_agent_pause(struct store *st, const char *tenant, const char *number,
 /** Whether an agent is paused (false when never set). 0, EINVAL or EIO. */
 int store_agent_paused(struct store *st, const char *tenant, const char *number,
 		       bool *paused);
+
+/* ---- call detail records (schema version 4) ------------------------- */
+
+/**
+ * One call detail record (a finished call), about 4 KB. Text fields are
+ * NUL-terminated; legs and services hold JSON array text made by the call
+ * core (stored and returned as is).
+ */
+struct store_cdr {
+	long long id;              /**< assigned by store_cdr_add(), increasing */
+	char corr[40];             /**< the call's correlation id (as in its log lines) */
+	char tenant[64];           /**< "" when the call never reached a tenant */
+	char direction[16];        /**< "outbound" (browser -> IMS) or "inbound" */
+	char user[256];            /**< the browser user's AOR, or the number called */
+	char remote[256];          /**< the IMS party, or "" */
+	long long started;         /**< Unix time in milliseconds */
+	long long answered;        /**< ms; 0: never answered */
+	long long ended;           /**< ms */
+	int status;                /**< 200 when answered; else the final status; 0: none */
+	char reason[128];          /**< why it ended, in words */
+	char legs[1024];           /**< JSON array of the call's legs */
+	char services[2048];       /**< JSON array of what the services did */
+};
+
+/** Which records store_cdr_foreach() walks; zeroed: all. */
+struct store_cdr_filter {
+	const char *tenant;        /**< only this tenant's ("" too), or NULL */
+	long long since, until;    /**< ended in [since, until) (ms); 0: open end */
+	long long after_id;        /**< only ids above it (paging); 0: from the first */
+	size_t limit;              /**< at most this many; 0: no limit */
+};
+
+/**
+ * Appends @p c (its id is ignored) and sets c->id; ids are never reused,
+ * not even after a purge. EINVAL for a record whose text fields are not
+ * terminated within their size or whose direction is not one of the two;
+ * EIO on a store error. @p c stays the caller's.
+ */
+int store_cdr_add(struct store *st, struct store_cdr *c);
+
+/** Called for each record by store_cdr_foreach(); non-zero stops the walk. */
+typedef int store_cdr_f(void *arg, const struct store_cdr *c);
+
+/**
+ * Walks the records @p f selects (NULL: all), oldest id first, calling
+ * @p fn with a record valid for the call only; @p fn must not add, walk
+ * or purge records (the walk is one open read). To page, pass the last id
+ * seen as the next after_id. Returns 0, EINVAL (no store or function; a negative time or
+ * id), EIO, or what @p fn returned. O(records after after_id) when a
+ * tenant or time is given, else O(records returned).
+ */
+int store_cdr_foreach(struct store *st, const struct store_cdr_filter *f,
+		      store_cdr_f *fn, void *arg);
+
+/**
+ * Deletes records that ended before @p before (ms); sets *@p count (may be
+ * NULL) to how many. Returns 0, EINVAL (no store, @p before negative) or
+ * EIO; *@p count is 0 on error. O(records deleted), in one transaction.
+ */
+int store_cdr_purge(struct store *st, long long before, size_t *count);
 
 #endif

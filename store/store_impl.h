@@ -19,7 +19,7 @@
 #include "store.h"
 
 /** The version of struct store_ops described here. */
-#define STORE_OPS_VERSION 3
+#define STORE_OPS_VERSION 4
 
 struct store_ops {
 	/** STORE_OPS_VERSION as the back-end was built; store.c refuses others. */
@@ -87,6 +87,19 @@ struct store_ops {
 			   bool paused);
 	int (*agent_paused)(void *be, const char *tenant, const char *number,
 			    bool *paused);
+
+	/* Version 4: call detail records (store.h has the contracts). The
+	 * record of cdr_add() has its text fields terminated within their
+	 * sizes and a direction of "outbound" or "inbound"; the back-end sets
+	 * its id, increasing and never reused. The filter of cdr_foreach() is
+	 * never NULL (zeroed: all); its tenant is NULL or fits the tenant
+	 * field ("" allowed), and since, until and after_id are not negative.
+	 * The before of cdr_purge() is not negative; its count is never NULL
+	 * and is always set (0 on error). */
+	int (*cdr_add)(void *be, struct store_cdr *c);
+	int (*cdr_foreach)(void *be, const struct store_cdr_filter *f,
+			   store_cdr_f *fn, void *arg);
+	int (*cdr_purge)(void *be, long long before, size_t *count);
 };
 
 /** The SQLite back-end (store_sqlite.c). */

@@ -73,6 +73,23 @@ static const struct migration migrations[] = {
 	  " paused INTEGER NOT NULL DEFAULT 0,"
 	  " updated INTEGER NOT NULL,"
 	  " PRIMARY KEY (tenant, number))" },
+	{ 4,
+	  "CREATE TABLE cdrs ("
+	  " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  " corr TEXT NOT NULL,"
+	  " tenant TEXT NOT NULL,"
+	  " direction TEXT NOT NULL,"
+	  " user TEXT NOT NULL,"
+	  " remote TEXT NOT NULL,"
+	  " started INTEGER NOT NULL,"
+	  " answered INTEGER NOT NULL,"
+	  " ended INTEGER NOT NULL,"
+	  " status INTEGER NOT NULL,"
+	  " reason TEXT NOT NULL,"
+	  " legs TEXT NOT NULL,"
+	  " services TEXT NOT NULL);"
+	  "CREATE INDEX cdrs_ended ON cdrs (ended);"
+	  "CREATE INDEX cdrs_tenant ON cdrs (tenant, id)" },
 };
 
 enum { N_MIGRATIONS = sizeof migrations / sizeof migrations[0] };
@@ -258,6 +275,8 @@ static int sq_prepare(struct sq *sq)
 		err = sq_alloc_prepare(sq);
 	if (!err)
 		err = sq_svc_prepare(sq);
+	if (!err)
+		err = sq_cdr_prepare(sq);
 	return err;
 }
 
@@ -271,6 +290,7 @@ static void sq_close(void *be)
 	(void)sqlite3_finalize(sq->del);
 	sq_alloc_finalize(sq);
 	sq_svc_finalize(sq);
+	sq_cdr_finalize(sq);
 	if (sqlite3_close(sq->db) != SQLITE_OK)
 		log_err("store", 0, "close: %s", sqlite3_errmsg(sq->db));
 	free(sq);
@@ -447,4 +467,7 @@ const struct store_ops store_sqlite_ops = {
 	.diversion_foreach = sq_diversion_foreach,
 	.agent_pause = sq_agent_pause,
 	.agent_paused = sq_agent_paused,
+	.cdr_add = sq_cdr_add,
+	.cdr_foreach = sq_cdr_foreach,
+	.cdr_purge = sq_cdr_purge,
 };

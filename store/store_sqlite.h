@@ -18,6 +18,7 @@ struct sq {
 	sqlite3_stmt *d_put, *d_del;                /* devices */
 	sqlite3_stmt *v_put, *v_get, *v_del, *v_all, *v_tenant; /* diversions */
 	sqlite3_stmt *g_pause, *g_paused;           /* agents */
+	sqlite3_stmt *c_add, *c_list, *c_purge;     /* call detail records */
 };
 
 /** Resets a kept statement for its next use. */
@@ -41,6 +42,9 @@ int sq_step_done(struct sq *sq, sqlite3_stmt *st, const char *what,
 /** Binds ?from.. to the strings of @p v. Returns 0 or EIO (logged). */
 int sq_bind_texts(struct sq *sq, sqlite3_stmt *st, int from,
 		  const char *const *v, int n);
+
+/** Binds ?n to an integer. Returns 0 or EIO (logged). */
+int sq_bind_int(struct sq *sq, sqlite3_stmt *st, int n, long long v);
 
 /* store_sqlite_alloc.c: allocations and devices. */
 int sq_alloc_prepare(struct sq *sq);
@@ -67,5 +71,13 @@ int sq_agent_pause(void *be, const char *tenant, const char *number,
 		   bool paused);
 int sq_agent_paused(void *be, const char *tenant, const char *number,
 		    bool *paused);
+
+/* store_sqlite_cdr.c: call detail records. */
+int sq_cdr_prepare(struct sq *sq);
+void sq_cdr_finalize(struct sq *sq);
+int sq_cdr_add(void *be, struct store_cdr *c);
+int sq_cdr_foreach(void *be, const struct store_cdr_filter *f,
+		   store_cdr_f *fn, void *arg);
+int sq_cdr_purge(void *be, long long before, size_t *count);
 
 #endif

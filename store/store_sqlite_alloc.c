@@ -85,6 +85,14 @@ int sq_bind_texts(struct sq *sq, sqlite3_stmt *st, int from,
 	return 0;
 }
 
+int sq_bind_int(struct sq *sq, sqlite3_stmt *st, int n, long long v)
+{
+	if (sqlite3_bind_int64(st, n, (sqlite3_int64)v) == SQLITE_OK)
+		return 0;
+	log_err("store", 0, "bind: %s", sqlite3_errmsg(sq->db));
+	return EIO;
+}
+
 int sq_alloc_add(void *be, const struct store_alloc *a)
 {
 	struct sq *sq = be;

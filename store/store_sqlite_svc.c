@@ -68,15 +68,6 @@ void sq_svc_finalize(struct sq *sq)
 	(void)sqlite3_finalize(sq->g_paused);
 }
 
-/* Binds ?n to an integer. Returns 0 or EIO (logged). */
-static int svc_bind_int(struct sq *sq, sqlite3_stmt *st, int n, long long v)
-{
-	if (sqlite3_bind_int64(st, n, (sqlite3_int64)v) == SQLITE_OK)
-		return 0;
-	log_err("store", 0, "bind: %s", sqlite3_errmsg(sq->db));
-	return EIO;
-}
-
 /* ---- diversions ------------------------------------------------------ */
 
 int sq_diversion_put(void *be, const struct store_diversion *d)
@@ -87,9 +78,9 @@ int sq_diversion_put(void *be, const struct store_diversion *d)
 	int err = sq_bind_texts(sq, sq->v_put, 1, v, 6);
 
 	if (!err)
-		err = svc_bind_int(sq, sq->v_put, 7, d->no_answer_time);
+		err = sq_bind_int(sq, sq->v_put, 7, d->no_answer_time);
 	if (!err)
-		err = svc_bind_int(sq, sq->v_put, 8, (long long)time(NULL));
+		err = sq_bind_int(sq, sq->v_put, 8, (long long)time(NULL));
 	if (!err)
 		err = sq_step_done(sq, sq->v_put, "put diversion", d->identity);
 	sq_done(sq->v_put);
@@ -188,9 +179,9 @@ int sq_agent_pause(void *be, const char *tenant, const char *number,
 	int err = sq_bind_key(sq->db, sq->g_pause, tenant, number);
 
 	if (!err)
-		err = svc_bind_int(sq, sq->g_pause, 3, paused ? 1 : 0);
+		err = sq_bind_int(sq, sq->g_pause, 3, paused ? 1 : 0);
 	if (!err)
-		err = svc_bind_int(sq, sq->g_pause, 4, (long long)time(NULL));
+		err = sq_bind_int(sq, sq->g_pause, 4, (long long)time(NULL));
 	if (!err)
 		err = sq_step_done(sq, sq->g_pause, paused ? "pause agent" :
 				    "resume agent", number);

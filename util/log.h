@@ -20,6 +20,22 @@ int log_level_parse(const char *name, enum log_level *lvl);
 /** Sets the most verbose level that is written (default LOG_INFO). */
 void log_level_set(enum log_level lvl);
 
+/** How lines are written. */
+enum log_format {
+	LOG_FORMAT_TEXT = 0,  /**< "2026-...Z info  call call=3 event words" */
+	LOG_FORMAT_KV,        /**< ts=... level=info mod=call call=3 msg="..." */
+};
+
+/** Parses "text" or "kv" into @p fmt (may be NULL). Returns 0 or EINVAL. */
+int log_format_parse(const char *name, enum log_format *fmt);
+
+/**
+ * Sets the format (default text). In kv format the leading "key=value"
+ * words of a message (conn=, corr=, call=...) become fields of their own
+ * and the rest is msg="..." with quotes and backslashes escaped.
+ */
+void log_format_set(enum log_format fmt);
+
 /** True when a line at @p lvl would be written (to skip costly formatting). */
 int log_enabled(enum log_level lvl);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sofia-sip/nta_tag.h>
+#include <glib.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sresolv.h>
@@ -26,6 +27,8 @@ static void w8_nua_cb(nua_event_t ev, int status, char const *phrase,
 {
 	struct w8_trunk *t = (struct w8_trunk *)magic;
 	struct w8_obj *o = (struct w8_obj *)hmagic;
+	gint64 t0 = g_get_monotonic_time();
+	bool call = (o && o->kind == W8_OBJ_LEG) || ev == nua_i_invite;
 
 	(void)nua;
 	(void)tags;
@@ -49,6 +52,10 @@ static void w8_nua_cb(nua_event_t ev, int status, char const *phrase,
 				    SIPTAG_ALLOW_STR(W8_ALLOW), TAG_END());
 		nua_handle_destroy(nh);
 	}
+	if (call && sip && (sip->sip_request || sip->sip_status))
+		histo_add(&t->w8->sip_time[!sip->sip_request ? W8_SIP_RESPONSE :
+				ev == nua_i_invite ? W8_SIP_INVITE : W8_SIP_OTHER],
+			  g_get_monotonic_time() - t0);
 }
 
 /* host:port of the bind URI, for our Contact. */
@@ -288,4 +295,16 @@ void w8_incoming_handler_set(struct w8 *w8, w8_incoming_h *h, void *arg)
 {
 	w8->in_h = h;
 	w8->in_arg = arg;
+}
+
+const struct histo *w8_sip_time(const struct w8 *w8, enum w8_sip_kind kind,
+				const char **label)
+{
+	static const char *const names[W8_SIP_KINDS] = {
+		"INVITE", "other", "response" };
+
+	if (kind >= W8_SIP_KINDS)
+		return NULL;
+	*label = names[kind];
+	return &w8->sip_time[kind];
 }

@@ -77,6 +77,20 @@ enum w8_state w8_trunk_state(const struct w8_trunk *t, const char **pcscf,
  */
 void w8_trunk_withdraw(struct w8_trunk *t, bool withdraw);
 
+/** What the SIP processing time histograms of the trunks are kept for. */
+enum w8_sip_kind { W8_SIP_INVITE = 0, W8_SIP_OTHER, W8_SIP_RESPONSE,
+		   W8_SIP_KINDS };
+
+struct histo;
+
+/**
+ * The time the gateway spends on a SIP message from IMS (calls' requests
+ * and responses), from nua's event to its hand-over to the browsers' side,
+ * for @p kind; its label ("INVITE", "other", "response") in @p label.
+ */
+const struct histo *w8_sip_time(const struct w8 *w8, enum w8_sip_kind kind,
+				const char **label);
+
 /** Printable name of a state. */
 const char *w8_state_name(enum w8_state s);
 

@@ -8,6 +8,7 @@
 #define WTPF_W8_PRIV_H
 
 #include "w8.h"
+#include "util/histo.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -85,6 +86,7 @@ struct w8 {
 	void *in_arg;
 	void *loop_q;               /**< GQueue of local-call events (w8_loop.c) */
 	su_timer_t *loop_timer;
+	struct histo sip_time[W8_SIP_KINDS];
 };
 
 /* w8_pcscf.c */

@@ -216,6 +216,7 @@ int api_routes_add(struct admin *a, struct api_src *s)
 		{ "GET", "/api/diversions/{}/{}", api_diversion_get },
 		{ "PUT", "/api/diversions/{}/{}", api_diversion_put },
 		{ "DELETE", "/api/diversions/{}/{}", api_diversion_del },
+		{ "GET", "/api/cdrs", api_cdrs },
 	};
 	int err = 0;
 

@@ -24,4 +24,7 @@ admin_route_h api_identities, api_user_add, api_user_del, api_groups,
 	      api_agent_pause, api_agent_resume, api_diversions,
 	      api_diversion_get, api_diversion_put, api_diversion_del;
 
+/* api_cdr.c */
+admin_route_h api_cdrs;
+
 #endif

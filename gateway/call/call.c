@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 
@@ -24,6 +25,7 @@ struct call *call_new(struct call_core *cc, enum call_dir dir)
 	call->started = time(NULL);
 	call->cc = cc;
 	call->dir = dir;
+	call_cdr_start(call);
 	g_hash_table_insert(cc->calls, &call->id, call);
 	return call;
 }
@@ -58,6 +60,8 @@ static void call_free(struct call *call)
 	if (call->fwd)
 		w8_leg_release(call->fwd);
 	call_sdp_free(call);
+	json_decref(call->legs);
+	json_decref(call->notes);
 	if (call->key) {
 		g_hash_table_remove(cc->by_dialog, call->key);
 		g_free(call->key);
@@ -95,6 +99,7 @@ void call_end(struct call *call, const char *why)
 		 call->dir == CALL_OUT ? "outbound" : "inbound", call->aor, why,
 		 g_hash_table_size(call->cc->calls) - 1);
 	call_join_abort(call);
+	call_cdr_end(call, why);
 	call_end_wic(call);
 	call->state = CALL_ENDED;
 	call_xfer_ended(call);
@@ -265,6 +270,7 @@ void call_answered(struct call *call)
 	call->state = CALL_ANSWERED;
 	if (!call->answered)
 		call->answered = time(NULL);
+	call_cdr_answered(call);
 }
 
 static const char *const state_names[] = { "setup", "early", "answered",

@@ -57,6 +57,31 @@ struct call_plan {
 	char overflow[256];         /**< then, or with nobody to ring; "": 480 */
 };
 
+/** A finished call, as the services' record hook gets it (all borrowed). */
+struct call_record {
+	const char *corr;          /**< correlation id, as in its log lines */
+	const char *direction;     /**< "outbound" (browser -> IMS) or "inbound" */
+	const char *tenant;        /**< or "" */
+	const char *user;          /**< the browser user's AOR, or the number called */
+	const char *remote;        /**< the IMS party, or "" */
+	long long started, answered, ended;   /**< Unix ms; answered 0: never */
+	int status;                /**< 200 when answered, else the final status */
+	const char *reason;        /**< why it ended */
+	const char *legs;          /**< JSON array: side, Call-ID, role */
+	const char *services;      /**< JSON array: what the services did */
+};
+
+/** Calls counted since the start, by direction (0 outbound, 1 inbound). */
+#define CALL_STATUS_SLOTS 401  /**< failures 300..699, and one for others */
+struct call_stats {
+	unsigned long started[2];
+	unsigned long answered[2];
+	unsigned long failed[2][CALL_STATUS_SLOTS];  /**< [dir][status - 300] */
+};
+
+/** The counters (borrowed; they live as long as the core). */
+const struct call_stats *call_core_stats(const struct call_core *cc);
+
 /**
  * The table of hooks the call core calls at its decision points (seed 001's
  * services: number transformation, barring, emergency numbers...). Any
@@ -80,6 +105,8 @@ struct call_hooks {
 	/** A user of @p tenant started (@p busy) or finished a call. */
 	void (*busy)(void *arg, const char *tenant, const char *number,
 		     bool busy);
+	/** A call ended: keep its record. */
+	void (*record)(void *arg, const struct call_record *r);
 };
 
 /** Sets the services' hooks (@p h and @p arg borrowed; NULL: none). */

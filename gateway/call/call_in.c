@@ -155,6 +155,7 @@ char *call_in_caller(struct call_core *cc, const char *tenant,
 void call_in_fail(struct call *call, int status, const char *phrase,
 		  const char *why)
 {
+	call->status = status;
 	if (call_xfer_failed(call, status, phrase))
 		return;
 	if (call->state != CALL_ANSWERED) {
@@ -200,6 +201,8 @@ static void in_win(struct call *call, struct call_branch *b, const sip_t *sip)
 		call_in_fail(call, 488, why, why);
 		return;
 	}
+	if (call->route.plan && call->route.plan->kind == CALL_PLAN_GROUP)
+		call_note(call, "ring_group", "answered by member %s", b->number);
 	call->winner = b;
 	call->wd = b->wd;
 	call_index(call, b->wd);

@@ -23,8 +23,10 @@ static void reply_wic_sdp(struct call *call, int status, const char *phrase,
 			 TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 			 TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	free(sdp);
-	if (status >= 200)
+	if (status >= 200) {
 		call->wst = NULL;
+		call->status = status;
+	}
 }
 
 /*
@@ -91,8 +93,9 @@ void call_out_w8_event(void *arg, struct w8_leg *leg, enum w8_event ev,
 	case W8_EV_FAILED:
 		/* Retry-After (503, 486, 480...) tells the browser when to
 		 * try again; it names no IMS host, so it passes. */
+		call->status = call_status_map(status);
 		if (call->wst)
-			wic_strans_reply(call->wst, call_status_map(status), phrase,
+			wic_strans_reply(call->wst, call->status, phrase,
 					 TAG_IF(sip && sip->sip_retry_after,
 						SIPTAG_RETRY_AFTER(sip ? sip->sip_retry_after : NULL)),
 					 TAG_END());
@@ -133,6 +136,7 @@ static int out_invite(struct call *call, struct wic_flow *flow,
 		su_sprintf(call->home, "<tel:%s>", target) :
 		su_sprintf(call->home, "<%s>", target);
 	if (call_sdp_pass(call, CALL_TO_IMS, true, sip, &sdp, &why)) {
+		call->status = 488;
 		wic_strans_reply(call->wst, 488, why, TAG_END());
 		return EPROTO;
 	}
@@ -151,6 +155,7 @@ static int out_invite(struct call *call, struct wic_flow *flow,
 					    &call->leg) : ENETDOWN;
 
 	free(sdp);
+	call->status = err == ENETDOWN ? 503 : err == EINVAL ? 484 : err ? 500 : 0;
 	if (err == ENETDOWN)
 		wic_strans_reply(call->wst, 503, "Trunk Unavailable",
 				 SIPTAG_RETRY_AFTER_STR("30"), TAG_END());
@@ -181,10 +186,13 @@ static int out_route(struct call *call, struct wic_flow *flow,
 	cc->hooks->out_route(cc->hooks_arg, t->name, dialled, r);
 	if (r->status)
 		return r->status;
-	if (r->emergency)
+	if (r->emergency) {
 		call_log(call, "emergency number %s: passed untouched", dialled);
-	else if (strcmp(r->target, dialled))
+		call_note(call, "emergency", "%s passed untouched", dialled);
+	} else if (strcmp(r->target, dialled)) {
 		call_log(call, "dial plan: %s -> %s", dialled, r->target);
+		call_note(call, "transformation", "%s -> %s", dialled, r->target);
+	}
 	return 0;
 }
 
@@ -220,12 +228,16 @@ void call_out_start(struct call_core *cc, struct wic_flow *flow,
 	out_party(call, flow);
 	if (!target || !*target) {
 		wic_strans_reply(st, 484, "No Number Dialled", TAG_END());
+		call->status = 484;
 		call->wst = NULL;
 		call_end(call, "no number dialled");
 		return;
 	}
 	if (out_route(call, flow, target, &route)) {
 		wic_strans_reply(st, route.status, route.phrase, TAG_END());
+		call->status = route.status;
+		call_note(call, "transformation", "%s refused: %d %s", target,
+			  route.status, route.phrase ? route.phrase : "");
 		call->wst = NULL;
 		call_end(call, route.phrase);
 		return;
@@ -233,6 +245,7 @@ void call_out_start(struct call_core *cc, struct wic_flow *flow,
 	target = route.target;
 	if (wic_dialog_uas(st, CALL_CONTACT, &call->wd)) {
 		wic_strans_reply(st, 400, "Missing Contact", TAG_END());
+		call->status = 400;
 		call->wst = NULL;
 		call_end(call, "INVITE without Contact");
 		return;

@@ -22,9 +22,10 @@ struct media_sdp;
 #define CALL_CONTACT "<sip:wtpf@wtpf.invalid;transport=ws;ob>"
 #define CALL_REASON_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
 
-/** One log line about a call, tagged with its id. */
+/** One log line about a call, tagged with its correlation id and number. */
 #define call_log(call, fmt, ...) \
-	log_info("call", 0, "call=%lu " fmt, (call)->id, ##__VA_ARGS__)
+	log_info("call", 0, "corr=%s call=%lu " fmt, (call)->corr, (call)->id, \
+		 ##__VA_ARGS__)
 
 enum call_dir { CALL_OUT = 1, CALL_IN };
 enum call_state { CALL_SETUP = 0, CALL_EARLY, CALL_ANSWERED, CALL_ENDED };
@@ -116,6 +117,12 @@ struct call {
 	const struct conf_trunk *trunk;  /**< SDP policy toward IMS */
 	struct media_sdp *offer;   /**< the offer awaiting its answer */
 	struct media_sdp *last_wic, *last_ims;  /**< last SDP from each side */
+	/* Its record (call_cdr.c) */
+	char corr[20];             /**< correlation id: log lines, the record */
+	long long started_ms, answered_ms;   /**< Unix ms; answered 0 before */
+	int status;                /**< setup's final status (200: answered) */
+	void *notes;               /**< json_t array: what the services did */
+	void *legs;                /**< json_t array: the legs it had */
 };
 
 struct call_core {
@@ -128,6 +135,7 @@ struct call_core {
 	GHashTable *calls;         /**< id -> struct call * (owned) */
 	GHashTable *by_dialog;     /**< key -> struct call * */
 	unsigned long next_id;
+	struct call_stats stats;
 };
 
 /* call.c */
@@ -169,6 +177,14 @@ void call_xfer_refer(struct call *call, struct wic_strans *st, const sip_t *sip)
 void call_xfer_answered(struct call *nc);
 bool call_xfer_failed(struct call *nc, int status, const char *phrase);
 void call_xfer_ended(struct call *nc);
+
+/* call_cdr.c: the call's record, its correlation id and the counters */
+void call_cdr_start(struct call *call);
+void call_cdr_answered(struct call *call);
+void call_note(struct call *call, const char *service, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void call_cdr_legs(struct call *call);
+void call_cdr_end(struct call *call, const char *why);
 
 /* call_join.c: fresh SDP between the parties a transfer joined (RFC 3725) */
 int call_join_start(struct call *call, enum call_party offerer,

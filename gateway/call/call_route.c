@@ -298,6 +298,7 @@ static void route_overflow(struct call *call, int cause)
 	timer_stop(&r->group_timer);
 	if (*r->plan->overflow) {
 		call_log(call, "group %s overflows", r->plan->group);
+		call_note(call, "ring_group", "%s overflows", r->plan->group);
 		route_divert(call, cause, r->plan->overflow);
 	} else {
 		call_in_fail(call, 480, "No Agent Available",
@@ -354,6 +355,8 @@ static void route_group(struct call *call)
 
 	call_log(call, "group %s: %zu member(s) can take the call", p->group,
 		 p->member_count);
+	call_note(call, "ring_group", "%s %s: %zu member(s) available", r->served,
+		  p->group, p->member_count);
 	if (!p->member_count) {
 		route_overflow(call, 486);
 		return;
@@ -503,6 +506,8 @@ static void route_divert(struct call *call, int cause, const char *target)
 	call_log(call, "diverted from %s to %s (cause %d, %u of at most %u)",
 		 r->served, internal ? num : o.target, cause, r->diversions,
 		 p->max_diversions);
+	call_note(call, "diversion", "%s -> %s (cause %d)", r->served,
+		  internal ? num : o.target, cause);
 	if (p->announce && call->state < CALL_ANSWERED)
 		w8_leg_respond(call->leg, 181, "Call Is Being Forwarded", NULL, NULL);
 	if (internal)

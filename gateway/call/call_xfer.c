@@ -105,6 +105,7 @@ static struct call *xfer_call(struct call *call)
 	snprintf(nc->tenant, sizeof nc->tenant, "%s", call->tenant);
 	/* Whose transfer it is, until a blind one names its target. */
 	snprintf(nc->aor, sizeof nc->aor, "%s", call->aor);
+	call_cdr_legs(call);     /* the leg leaves: keep it in the record */
 	nc->leg = call->leg;
 	call->leg = NULL;
 	call_leg_adopt(nc, nc->leg);
@@ -167,6 +168,8 @@ static void xfer_blind(struct call *call, struct wic_strans *st,
 	nc->remote = r->caller;     /* should the new browser transfer again */
 	snprintf(r->served, sizeof r->served, "%s", call->party);
 	snprintf(nc->aor, sizeof nc->aor, "%s", target);
+	call_note(call, "transfer", "blind to %s: call %s", target, nc->corr);
+	call_note(nc, "transfer", "blind from call %s to %s", call->corr, target);
 	call_log(call, "blind transfer of the IMS party to %s: call %lu", target,
 		 nc->id);
 	if (call_sdp_pass_text(nc, CALL_TO_WIC, true, sdp, strlen(sdp), true,
@@ -236,6 +239,7 @@ static void xfer_attended(struct call *call, struct wic_strans *st,
 		return;
 	}
 	wic_strans_reply(st, 202, NULL, TAG_END());
+	call_cdr_legs(other);
 	nc->fwd = other->leg;
 	other->leg = NULL;
 	call_fwd_adopt(nc, nc->fwd);
@@ -246,6 +250,11 @@ static void xfer_attended(struct call *call, struct wic_strans *st,
 	}
 	free(sdp1);
 	free(sdp2);
+	call_note(call, "transfer", "attended with call %s: call %s", other->corr,
+		  nc->corr);
+	call_note(other, "transfer", "replaced: call %s", nc->corr);
+	call_note(nc, "transfer", "attended: calls %s and %s joined", call->corr,
+		  other->corr);
 	call_log(call, "attended transfer: the IMS parties of calls %lu and %lu "
 		 "joined in call %lu", call->id, other->id, nc->id);
 	xfer_notify(call, 200, NULL, true);

@@ -47,6 +47,8 @@ static const char usage_text[] =
 "  registrations [TENANT]       registered devices\n"
 "  calls                        calls in progress\n"
 "  hangup ID                    ends call ID (both sides get BYE)\n"
+"  cdrs [TENANT]                the last 50 call records (all with --json;\n"
+"                               CSV: GET /api/cdrs?format=csv)\n"
 "  tenants                      tenants and their identities in use\n"
 "  identities [TENANT]          numbers allocated to users\n"
 "  user add TENANT NAME         adds a digest user; the password comes from\n"
@@ -588,6 +590,42 @@ static int cmd_calls(struct ctl *c)
 	return EX_DONE;
 }
 
+static int cmd_cdrs(struct ctl *c, const char *tenant)
+{
+	char path[512], id[32], st[16], len[32];
+	json_t *l, *k;
+	size_t i, n;
+	int rc;
+
+	if (!path_tenant(path, sizeof path, "cdrs", tenant))
+		return usage_error("tenant name too long");
+	if ((rc = call(c, "GET", path, NULL, &l, NULL)))
+		return rc;
+	n = json_array_size(l);
+	if (c->json) {
+		print_json(l);
+	} else if (!n) {
+		puts("no call records");
+	} else {
+		struct table tb = { .ncol = 8 };
+		table_row(&tb, "ID", "CORR", "DIRECTION", "USER", "REMOTE",
+			  "STATUS", "TALK", "REASON");
+		json_array_foreach(l, i, k) {
+			long long a = ji(k, "answered");
+			if (i + 50 < n)
+				continue;
+			table_row(&tb, num(ji(k, "id"), id, sizeof id), js(k, "corr"),
+				  js(k, "direction"), js(k, "user"), js(k, "remote"),
+				  num(ji(k, "status"), st, sizeof st),
+				  a ? dur((ji(k, "ended") - a) / 1000, len, sizeof len) : "-",
+				  js(k, "reason"));
+		}
+		table_print(&tb, "");
+	}
+	json_decref(l);
+	return EX_DONE;
+}
+
 static int cmd_hangup(struct ctl *c, const char *id)
 {
 	char path[128];
@@ -1004,6 +1042,7 @@ static const struct { const char *name, *usage; } cmds[] = {
 	{ "resume", "resume TENANT NUMBER" },
 	{ "diversion", "diversion list|get|set|del ..." },
 	{ "reload", "reload" },
+	{ "cdrs", "cdrs [TENANT]" },
 };
 
 /* The usage line of command @p cmd, or NULL when there is none such. */
@@ -1027,6 +1066,8 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_registrations(c, n ? a[0] : NULL);
 	if (!strcmp(cmd, "calls") && !n)
 		return cmd_calls(c);
+	if (!strcmp(cmd, "cdrs") && n <= 1)
+		return cmd_cdrs(c, n ? argv[1] : NULL);
 	if (!strcmp(cmd, "hangup") && n == 1)
 		return cmd_hangup(c, a[0]);
 	if (!strcmp(cmd, "tenants") && !n)

@@ -235,6 +235,7 @@ static const struct call_hooks hooks = {
 	.in_caller = svc_in_caller,
 	.in_plan = svc_in_plan,
 	.busy = svc_busy,
+	.record = svc_record,
 };
 
 const struct call_hooks *svc_hooks(void)

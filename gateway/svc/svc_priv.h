@@ -48,4 +48,8 @@ void svc_in_plan(void *arg, const char *tenant, const char *number,
 		 struct call_plan *p);
 void svc_busy(void *arg, const char *tenant, const char *number, bool busy);
 
+/* svc_cdr.c: the call core's record hook (call detail records). */
+struct call_record;
+void svc_record(void *arg, const struct call_record *r);
+
 #endif

@@ -60,6 +60,40 @@ size_t wic_flow_count(const struct wic *wic);
 /** Number of registered bindings (devices) over all AORs. O(1). */
 size_t wic_binding_count(const struct wic *wic);
 
+/** Why an authentication failed, for the metrics. */
+enum wic_auth_fail {
+	WIC_AUTH_INVALID_TOKEN = 0,   /**< a Bearer token refused (REGISTER) */
+	WIC_AUTH_HANDSHAKE_TOKEN,     /**< a token refused at the handshake */
+	WIC_AUTH_MALFORMED,           /**< digest credentials that do not parse */
+	WIC_AUTH_URI_MISMATCH,        /**< digest-uri is not the Request-URI */
+	WIC_AUTH_UNKNOWN_USER,        /**< digest for a user not in the store */
+	WIC_AUTH_BAD_CREDENTIALS,     /**< a digest response that does not match */
+	WIC_AUTH_STALE_NONCE,         /**< an expired or replayed nonce */
+	WIC_AUTH_DIGEST_NOT_ALLOWED,  /**< digest for a tenant without it */
+	WIC_AUTH_NOT_COVERED,         /**< credentials not covering the AOR */
+	WIC_AUTH_FAIL_COUNT
+};
+
+/** Its label in the metrics ("invalid_token"...). */
+const char *wic_auth_fail_name(enum wic_auth_fail why);
+
+/** Authentication failures counted for @p why since the start. */
+unsigned long wic_auth_failures(const struct wic *wic, enum wic_auth_fail why);
+
+/** What the SIP processing time histograms are kept for. */
+enum wic_sip_kind { WIC_SIP_REGISTER = 0, WIC_SIP_INVITE, WIC_SIP_OTHER,
+		    WIC_SIP_RESPONSE, WIC_SIP_KINDS };
+
+struct histo;
+
+/**
+ * The time the gateway spends on a SIP message from a browser, from its
+ * arrival to its answer or its hand-over to the trunk, for @p kind; its
+ * label ("REGISTER", "INVITE", "other", "response") in @p label.
+ */
+const struct histo *wic_sip_time(const struct wic *wic, enum wic_sip_kind kind,
+				 const char **label);
+
 /** Frees the edge, closing what is still open. NULL is allowed. */
 void wic_destroy(struct wic *wic);
 

@@ -279,6 +279,7 @@ static int auth_bearer(struct wic_flow *flow, struct wic_strans *st,
 	}
 	if (err) {
 		log_warn("auth", flow->id, "bearer token refused: %s", why);
+		flow->wic->auth_fail[WIC_AUTH_INVALID_TOKEN]++;
 		challenge(flow->wic, st, t->conf, "invalid_token", false);
 	}
 	return err;
@@ -307,17 +308,20 @@ static int auth_digest(struct wic_flow *flow, struct wic_strans *st,
 	int err;
 
 	if (!t->conf->allow_digest) {
+		flow->wic->auth_fail[WIC_AUTH_DIGEST_NOT_ALLOWED]++;
 		wic_strans_reply(st, 403, "Digest Not Allowed", TAG_END());
 		return EPERM;
 	}
 	if (auth_digest_parse(au->au_params, &cred, &why)) {
 		log_warn("auth", flow->id, "bad digest credentials: %s", why);
+		flow->wic->auth_fail[WIC_AUTH_MALFORMED]++;
 		wic_strans_reply(st, 400, why, TAG_END());
 		return EBADMSG;
 	}
 	if (!digest_uri_matches(cred.uri, ruri)) {
 		log_warn("auth", flow->id, "digest uri \"%s\" is not the "
 			 "Request-URI", cred.uri);
+		flow->wic->auth_fail[WIC_AUTH_URI_MISMATCH]++;
 		wic_strans_reply(st, 400, "Digest URI Does Not Match Request-URI",
 				 TAG_END());
 		return EBADMSG;
@@ -326,10 +330,14 @@ static int auth_digest(struct wic_flow *flow, struct wic_strans *st,
 	if (err == ENOENT) {
 		why = "unknown user";
 		err = EACCES;
+		flow->wic->auth_fail[WIC_AUTH_UNKNOWN_USER]++;
 	} else if (!err) {
 		ha1 = cred.alg == AUTH_DIGEST_SHA256 ? user.ha1_sha256 : user.ha1_md5;
 		err = auth_digest_verify(flow->wic->digest, &cred, method, ha1,
 					 time(NULL), &why);
+		if (err)
+			flow->wic->auth_fail[err == ESTALE ? WIC_AUTH_STALE_NONCE :
+					     WIC_AUTH_BAD_CREDENTIALS]++;
 	}
 	if (err == ESTALE) {
 		challenge(flow->wic, st, t->conf, NULL, true);
@@ -376,4 +384,26 @@ int wic_auth_request(struct wic_flow *flow, struct wic_strans *st, sip_t *sip,
 	}
 	challenge(flow->wic, st, t->conf, NULL, false);
 	return EACCES;
+}
+
+static const char *const auth_fail_names[WIC_AUTH_FAIL_COUNT] = {
+	[WIC_AUTH_INVALID_TOKEN] = "invalid_token",
+	[WIC_AUTH_HANDSHAKE_TOKEN] = "handshake_token",
+	[WIC_AUTH_MALFORMED] = "malformed",
+	[WIC_AUTH_URI_MISMATCH] = "uri_mismatch",
+	[WIC_AUTH_UNKNOWN_USER] = "unknown_user",
+	[WIC_AUTH_BAD_CREDENTIALS] = "bad_credentials",
+	[WIC_AUTH_STALE_NONCE] = "stale_nonce",
+	[WIC_AUTH_DIGEST_NOT_ALLOWED] = "digest_not_allowed",
+	[WIC_AUTH_NOT_COVERED] = "identity_not_covered",
+};
+
+const char *wic_auth_fail_name(enum wic_auth_fail why)
+{
+	return why < WIC_AUTH_FAIL_COUNT ? auth_fail_names[why] : "unknown";
+}
+
+unsigned long wic_auth_failures(const struct wic *wic, enum wic_auth_fail why)
+{
+	return why < WIC_AUTH_FAIL_COUNT ? wic->auth_fail[why] : 0;
 }

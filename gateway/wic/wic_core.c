@@ -82,6 +82,7 @@ void wic_core_on_request(struct wic *wic, struct wic_flow *flow,
 	if (why) {
 		log_warn("wic", flow->id, "%s from %s refused: %s",
 			 rq->rq_method_name, flow->peer, why);
+		flow->wic->auth_fail[WIC_AUTH_NOT_COVERED]++;
 		wic_strans_reply(st, 403, why, TAG_END());
 		return;
 	}

@@ -115,11 +115,23 @@ static void reply_bad(struct wic_flow *flow, msg_t *msg, int status,
 	msg_destroy(msg);
 }
 
+static enum wic_sip_kind flow_sip_kind(const sip_t *sip)
+{
+	if (!sip->sip_request)
+		return WIC_SIP_RESPONSE;
+	if (sip->sip_request->rq_method == sip_method_register)
+		return WIC_SIP_REGISTER;
+	return sip->sip_request->rq_method == sip_method_invite ? WIC_SIP_INVITE
+								: WIC_SIP_OTHER;
+}
+
 void wic_flow_on_message(struct wic_flow *flow, const char *data, size_t len)
 {
 	const char *why = NULL;
 	msg_t *msg = NULL;
+	gint64 t0 = g_get_monotonic_time();
 	int err = wic_sip_parse(data, len, &msg, &why);
+	enum wic_sip_kind kind;
 
 	if (err == EPROTO) {
 		log_warn("wic", flow->id, "garbage on the flow (%s): closing", why);
@@ -132,10 +144,24 @@ void wic_flow_on_message(struct wic_flow *flow, const char *data, size_t len)
 			  err == EPROTONOSUPPORT ? 416 : 400, why);
 		return;
 	}
+	kind = flow_sip_kind(sip_object(msg));
 	if (sip_object(msg)->sip_request)
 		wic_tl_on_request(flow->wic->tl, flow, msg);
 	else
 		wic_tl_on_response(flow->wic->tl, flow, msg);
+	histo_add(&flow->wic->sip_time[kind], g_get_monotonic_time() - t0);
+}
+
+const struct histo *wic_sip_time(const struct wic *wic, enum wic_sip_kind kind,
+				 const char **label)
+{
+	static const char *const names[WIC_SIP_KINDS] = {
+		"REGISTER", "INVITE", "other", "response" };
+
+	if (kind >= WIC_SIP_KINDS)
+		return NULL;
+	*label = names[kind];
+	return &wic->sip_time[kind];
 }
 
 unsigned long wic_flow_id(const struct wic_flow *flow)

@@ -8,6 +8,7 @@
 #define WTPF_WIC_PRIV_H
 
 #include "wic.h"
+#include "util/histo.h"
 #include "gateway/ident/ident.h"
 
 #include <glib.h>
@@ -118,6 +119,8 @@ struct wic {
 	void *req_arg;
 	wic_flow_closed_h *closed_h;
 	void *closed_arg;
+	unsigned long auth_fail[WIC_AUTH_FAIL_COUNT];
+	struct histo sip_time[WIC_SIP_KINDS];
 };
 
 /* wic_ident.c: identities of tenants with identity sets */
@@ -151,6 +154,17 @@ void wic_flow_on_message(struct wic_flow *flow, const char *data, size_t len);
 int wic_ws_start(struct wic *wic);
 void wic_ws_stop(struct wic *wic);
 void wic_ws_want_write(struct wic_flow *flow);
+
+/* wic_http.c: the pages of web.root on the WebSocket listeners */
+/**
+ * Answers a plain HTTP request for @p uri (LWS_CALLBACK_HTTP): a file of
+ * the served folders, a redirect, 404 or 405. Returns what the callback
+ * returns (-1: close the connection).
+ */
+int wic_http_serve(struct lws *wsi, const char *uri);
+/** A file has been sent (LWS_CALLBACK_HTTP_FILE_COMPLETION): ends the
+ *  request. Returns what the callback returns. */
+int wic_http_done(struct lws *wsi);
 
 /* wic_sip.c: parsing, checking, building messages */
 int wic_sip_parse(const char *data, size_t len, msg_t **msgp,

@@ -427,6 +427,7 @@ static int reg_authenticate(struct wic_reg *reg, struct wic_flow *flow,
 	    !ident_managed(reg->wic->ident, t->conf->name)) {
 		log_warn("reg", flow->id, "REGISTER for %s refused: credentials "
 			 "cover %s", aor, id->aor);
+		reg->wic->auth_fail[WIC_AUTH_NOT_COVERED]++;
 		wic_strans_reply(st, 403, "Identity Not Covered By Credentials",
 				 TAG_END());
 		return EPERM;
@@ -436,6 +437,7 @@ static int reg_authenticate(struct wic_reg *reg, struct wic_flow *flow,
 	if (!wic_ident_names(id, aor)) {
 		log_warn("reg", flow->id, "REGISTER for %s refused: credentials "
 			 "cover %s", aor, id->aor);
+		reg->wic->auth_fail[WIC_AUTH_NOT_COVERED]++;
 		wic_strans_reply(st, 403, "Identity Not Covered By Credentials",
 				 TAG_END());
 		return EPERM;

@@ -2,7 +2,8 @@
  * @file wic_ws.c  The libwebsockets side of the edge: ws and wss listeners
  * on the GLib loop, the handshake policy (subprotocol `sip`, allowed Origin,
  * optional token), frame reassembly and size limits, keepalive and idle
- * timeout, and writing queued messages.
+ * timeout, and writing queued messages. Plain HTTP requests go to
+ * wic_http.c.
  */
 #include "wic_priv.h"
 #include "conf/conf.h"
@@ -160,8 +161,10 @@ static int on_filter(struct lws *wsi, struct wic_pss *pss, const char *proto)
 		why = "Origin not allowed";
 	else if (handshake_token(wsi, token, sizeof token)) {
 		const char *twhy = NULL;
-		if (wic_auth_token(wic, origin, token, &pss->ident, &twhy))
+		if (wic_auth_token(wic, origin, token, &pss->ident, &twhy)) {
 			why = twhy;
+			wic->auth_fail[WIC_AUTH_HANDSHAKE_TOKEN]++;
+		}
 		else
 			pss->has_ident = true;
 	}
@@ -274,6 +277,10 @@ static int wic_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	struct wic_flow *flow = pss ? pss->flow : NULL;
 
 	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return wic_http_serve(wsi, in);
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		return wic_http_done(wsi);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return on_confirm_upgrade(wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:

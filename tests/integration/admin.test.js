@@ -152,7 +152,7 @@ describe('admin JSON API (bearer token)', { timeout: 30000 }, () => {
         members: [ALICE, BOB, CAROL], wrap_up: 60 }],
     };
     const trunkPort = await freePort();
-    gw = b.gw = await startGateway({ tenants, adminToken: TOKEN, extra: { trunks: [{
+    gw = b.gw = await startGateway({ tenants, adminToken: TOKEN, extra: { log_format: 'kv', trunks: [{
       name: 'ims', mode: 'static', bind: `sip:127.0.0.1:${trunkPort}`,
       pcscf: [`sip:127.0.0.1:${sock.address().port};transport=udp`], domain: 'ims.test',
       options_interval: 1, failover_time: 2,
@@ -503,6 +503,7 @@ describe('admin JSON API (bearer token)', { timeout: 30000 }, () => {
       bob.next((m) => m.method === 'BYE')]);
     assert.equal(abye.get('call-id'), o.callId);
     assert.equal(bbye.get('call-id'), inv.get('call-id'));
+    b.callIds = { alice: o.callId, bob: inv.get('call-id') };
     reply(alice, abye, 200, 'OK');
     reply(bob, bbye, 200, 'OK');
     await gw.waitLog(/hung up through the admin API/, 2000, mark);
@@ -520,6 +521,80 @@ describe('admin JSON API (bearer token)', { timeout: 30000 }, () => {
     const nan = await gw.api('/api/calls/abc', { method: 'DELETE' });
     assert.equal(nan.status, 400);
     assert.match(nan.json.error, /not a number/);
+  });
+
+  test('call records: the local call\'s two calls in /api/cdrs (JSON and CSV), with legs, times, status and ' +
+    'correlation ids found in the kv log lines; filters and bad arguments', async () => {
+    const r = await gw.api('/api/cdrs');
+    assert.equal(r.status, 200, r.body);
+    const out = r.json.find((c) => c.direction === 'outbound' && c.legs.some((l) => l.call_id === b.callIds.alice));
+    const inb = r.json.find((c) => c.direction === 'inbound' && c.legs.some((l) => l.call_id === b.callIds.bob));
+    assert.ok(out && inb, `both calls recorded:\n${JSON.stringify(r.json, null, 1)}`);
+    for (const c of [out, inb]) {
+      assert.match(c.corr, /^[0-9a-f]{16}$/);
+      assert.equal(c.tenant, 'acme');
+      assert.equal(c.status, 200, JSON.stringify(c));
+      assert.ok(c.started > 0 && c.started <= c.answered && c.answered <= c.ended, JSON.stringify(c));
+      assert.ok(Date.now() - c.ended < 60000, 'ended just now');
+      assert.deepEqual(c.legs[0], { side: 'wic', role: 'browser', call_id: c === out ? b.callIds.alice : b.callIds.bob });
+      assert.ok(Array.isArray(c.services));
+      // the call's log lines carry its correlation id as a field
+      const lines = gw.log().split('\n').filter((l) => l.includes(`corr=${c.corr} `));
+      assert.ok(lines.length >= 2, `log lines of ${c.corr}`);
+      for (const l of lines) {
+        assert.match(l, /^ts=\S+Z level=(info|warn|error|debug) mod=call corr=[0-9a-f]{16} call=\d+ msg="(?:[^"\\]|\\.)*"$/, l);
+      }
+    }
+    assert.match(out.reason, /hung up through the admin API/);
+    assert.ok(out.id < inb.id || inb.id < out.id);
+
+    const csv = await gw.api('/api/cdrs?format=csv');
+    assert.equal(csv.status, 200);
+    const rows = csv.body.split('\r\n').filter(Boolean);
+    assert.equal(rows[0], 'id,corr,tenant,direction,user,remote,started,answered,ended,status,reason,legs,services');
+    assert.equal(rows.length, r.json.length + 1);
+    const row = rows.find((x) => x.startsWith(`${out.id},`));
+    assert.ok(row.includes(`"${out.corr}","acme","outbound"`), row);
+    assert.ok(row.includes(`""call_id"":""${b.callIds.alice}""`), `JSON quotes doubled in CSV: ${row}`);
+
+    const last = Math.max(...r.json.map((c) => c.id));
+    assert.deepEqual((await gw.api(`/api/cdrs?after=${last}`)).json, []);
+    assert.equal((await gw.api(`/api/cdrs?after=${last - 1}&limit=1`)).json.length, 1);
+    assert.equal((await gw.api('/api/cdrs?tenant=acme')).json.length, r.json.length);
+    assert.deepEqual((await gw.api(`/api/cdrs?since=${Date.now() + 60000}`)).json, []);
+    assert.equal((await gw.api('/api/cdrs?tenant=nope')).status, 404);
+    for (const q of ['limit=0', 'limit=10001', 'since=-1', 'after=x', 'format=xml']) {
+      const bad = await gw.api(`/api/cdrs?${q}`);
+      assert.equal(bad.status, 400, q);
+      assert.ok(bad.json.error, q);
+    }
+  });
+
+  test('metrics: calls started and answered by direction, auth failures by reason, the SIP processing ' +
+    'histogram', async () => {
+    const get = async () => (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
+    const val = (text, series) => {
+      const l = text.split('\n').find((x) => x.startsWith(`${series} `));
+      return l ? Number(l.slice(series.length + 1)) : NaN;
+    };
+    let m = await get();
+    assert.ok(val(m, 'wtpf_calls_started_total{direction="outbound"}') >= 1, m);
+    assert.ok(val(m, 'wtpf_calls_answered_total{direction="inbound"}') >= 1, m);
+    assert.match(m, /^# TYPE wtpf_sip_processing_seconds histogram$/m);
+    const regs = val(m, 'wtpf_sip_processing_seconds_count{side="wic",message="REGISTER"}');
+    assert.ok(regs >= 2, 'REGISTERs timed');
+    assert.equal(val(m, 'wtpf_sip_processing_seconds_bucket{side="wic",message="REGISTER",le="+Inf"}'), regs);
+    assert.ok(val(m, 'wtpf_sip_processing_seconds_bucket{side="wic",message="REGISTER",le="1"}') <= regs);
+    const bad0 = val(m, 'wtpf_auth_failures_total{reason="invalid_token"}');
+    assert.ok(bad0 >= 0, m);
+
+    const c = await connect(gw.wsUrl, { origin: ORIGIN });
+    b.clients.push(c);
+    const rr = await c.transact({ method: 'REGISTER', uri: `sip:${DOMAIN}`, from: `sip:mallory@${DOMAIN}`,
+      headers: { Authorization: 'Bearer not.a.token', Contact: '<sip:m@m.invalid;transport=ws>' } });
+    assert.equal(rr.status, 401);
+    m = await get();
+    assert.equal(val(m, 'wtpf_auth_failures_total{reason="invalid_token"}'), bad0 + 1);
   });
 
   test('reload: a good change shows in /api/tenants; a broken file → 422 with FILE:LINE errors, the old one served', async () => {

@@ -112,7 +112,7 @@ describe('wtpfctl', { timeout: 40000 }, () => {
   test('--help lists every command; usage errors exit 2 before the gateway is looked for', async () => {
     const h = await ok(gw, ['--help'], { config: false });
     assert.match(h, /^Usage: wtpfctl \[OPTIONS\] COMMAND/);
-    for (const c of ['status', 'registrations', 'calls', 'hangup ID', 'tenants', 'identities', 'user add TENANT NAME',
+    for (const c of ['status', 'registrations', 'calls', 'cdrs [TENANT]', 'hangup ID', 'tenants', 'identities', 'user add TENANT NAME',
       'user del', 'groups', 'pause TENANT NUMBER', 'resume', 'diversion get', 'diversion set', 'diversion del',
       'reload', '--json', '--config', 'WTPF_ADMIN_URL', 'WTPF_ADMIN_TOKEN', 'Exit status'])
       assert.ok(h.includes(c), `--help mentions ${c}`);
@@ -319,6 +319,15 @@ describe('wtpfctl', { timeout: 40000 }, () => {
     await fails(gw, ['hangup', String(out.id)], 1, new RegExp(`no call ${out.id}`));
     await fails(gw, ['hangup', '424242'], 1, /^wtpfctl: no call 424242$/m);
     await fails(gw, ['hangup', 'abc'], 1, /call id 'abc' is not a number/);
+
+    // the two calls it made are on record
+    const recs = await ok(gw, ['cdrs', 'acme', '--json']);
+    const rec = recs.find((r) => r.direction === 'outbound' && r.legs.some((l) => l.call_id === call.callId));
+    assert.ok(rec, JSON.stringify(recs));
+    const cdrs = await ok(gw, ['cdrs']);
+    assert.match(cdrs, /^ID\s+CORR\s+DIRECTION\s+USER\s+REMOTE\s+STATUS\s+TALK\s+REASON$/m);
+    assert.match(cdrs, new RegExp(`^${rec.id}\\s+${rec.corr}\\s+outbound\\s+\\S+\\s+\\S+\\s+200\\s+\\d+s\\s+hung up`, 'm'));
+    await fails(gw, ['cdrs', 'nope'], 1, /tenant/);
   });
 
   test('reload: done, or refused with the configuration\'s errors (exit 1) and the running one kept', async () => {

@@ -177,6 +177,30 @@ static void test_semantic_checks(void **state)
 		     "t.conf:3: tenants.[0].issuers.[0].keys: cannot read file");
 }
 
+/* web.root: relative to the file's folder, a readable folder or empty. */
+static void test_web_root(void **state)
+{
+	struct conf *conf = NULL;
+	char dir[128], *errs;
+
+	(void)state;
+	assert_null(load_text(MINIMAL_TENANT, &conf));
+	assert_string_equal(conf->web.root, "");
+	conf_free(conf);
+	snprintf(dir, sizeof dir, "%s/pages", tmpdir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_null(load_text("web = { root = \"pages\"; };\n" MINIMAL_TENANT, &conf));
+	assert_string_equal(conf->web.root, dir);
+	conf_free(conf);
+	expect_error("log_level = \"info\";\nweb = {\n root = \"nowhere\"; };\n"
+		     MINIMAL_TENANT, "t.conf:3: web.root: cannot read folder '");
+	write_file("plain", "not a folder\n");
+	errs = load_text("web = { root = \"plain\"; };\n" MINIMAL_TENANT, &conf);
+	assert_non_null(errs);
+	assert_non_null(strstr(errs, "t.conf:1: web.root: cannot read folder"));
+	free(errs);
+}
+
 /* Services: rules and patterns compile when the file loads, or the error
  * names the file, line and rule. */
 static void test_services(void **state)
@@ -305,11 +329,11 @@ static void test_example_documents_everything(void **state)
 	}
 	fclose(s);
 	/* The example is valid once its TLS files exist (scripts/run makes them). */
-	snprintf(cmd, sizeof cmd, "mkdir -p %s/conf/demo %s/run/tls && cp "
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/conf/demo %s/run/tls %s/www && cp "
 		 WTPF_SOURCE_DIR "/conf/wtpf.conf %s/conf/ && cp "
 		 WTPF_SOURCE_DIR "/conf/demo/hs256.key %s/conf/demo/ && touch "
 		 "%s/run/tls/cert.pem %s/run/tls/key.pem", tmpdir, tmpdir, tmpdir,
-		 tmpdir, tmpdir, tmpdir);
+		 tmpdir, tmpdir, tmpdir, tmpdir);
 	assert_int_equal(system(cmd), 0);
 	snprintf(cmd, sizeof cmd, "%s/conf/wtpf.conf", tmpdir);
 	if (conf_load(cmd, &conf, &errs))
@@ -333,6 +357,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_all_errors_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_services, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_web_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_example_documents_everything, setup, teardown),
 	};

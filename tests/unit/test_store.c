@@ -20,68 +20,12 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
-
-/* The schema version this code migrates to. */
-#define LATEST 3
+#include "store_fixture.h"
 
 #define MD5_A    "3d78807defe7de2157e2b0b6573a855f"
 #define MD5_B    "0123456789abcdef0123456789abcdef"
 #define SHA256_A "7987c64c30e25f1b74be53f966b49b90f2808aa92faf9a00262392d7b4794232"
 #define SHA256_B "0000000000000000000000000000000000000000000000000000000000000001"
-
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/wtpf-store-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof f->path, "%s/wtpf.db", f->dir);
-	*state = f;
-	return 0;
-}
-
-/** Removes the temporary directory and every file in it. */
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	struct dirent *de;
-	char p[512];
-	DIR *dir;
-
-	store_close(f->st);
-	dir = opendir(f->dir);
-	while (dir && (de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(p, sizeof p, "%s/%s", f->dir, de->d_name);
-		unlink(p);
-	}
-	if (dir)
-		closedir(dir);
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-static struct fixture *opened(void **state)
-{
-	struct fixture *f = *state;
-
-	assert_int_equal(store_open(&f->st, f->path), 0);
-	assert_non_null(f->st);
-	return f;
-}
 
 static struct store_user user(const char *tenant, const char *name,
 			      const char *md5, const char *sha256)
@@ -94,31 +38,6 @@ static struct store_user user(const char *tenant, const char *name,
 	snprintf(u.ha1_md5, sizeof u.ha1_md5, "%s", md5);
 	snprintf(u.ha1_sha256, sizeof u.ha1_sha256, "%s", sha256);
 	return u;
-}
-
-/** Runs @p sql on the file directly and returns its first column as int. */
-static long long raw_int(const char *path, const char *sql)
-{
-	sqlite3_stmt *stmt = NULL;
-	sqlite3 *db = NULL;
-	long long v;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-	return v;
-}
-
-static void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
 /* ---- users ----------------------------------------------------------- */
@@ -470,9 +389,7 @@ static void test_migrate_from_v1_keeps_users(void **state)
 	struct store_user got;
 
 	/* A version 1 file as the first release wrote it. */
-	raw_exec(f->path, "CREATE TABLE users (tenant TEXT NOT NULL, username "
-		 "TEXT NOT NULL, ha1_md5 TEXT, ha1_sha256 TEXT, created INTEGER "
-		 "NOT NULL, PRIMARY KEY (tenant, username));"
+	raw_exec(f->path, STORE_SCHEMA_V1
 		 "INSERT INTO users VALUES ('acme', 'alice', '" MD5_A "', '"
 		 SHA256_A "', 1); PRAGMA user_version = 1");
 	assert_int_equal(store_open(&f->st, f->path), 0);
@@ -838,16 +755,7 @@ static void test_migrate_from_v2_keeps_allocations(void **state)
 	bool paused = true;
 
 	/* A version 2 file as the second release wrote it. */
-	raw_exec(f->path, "CREATE TABLE users (tenant TEXT NOT NULL, username "
-		 "TEXT NOT NULL, ha1_md5 TEXT, ha1_sha256 TEXT, created INTEGER "
-		 "NOT NULL, PRIMARY KEY (tenant, username));"
-		 "CREATE TABLE allocations (tenant TEXT NOT NULL, idset TEXT NOT "
-		 "NULL, impu TEXT NOT NULL, subject TEXT NOT NULL, created "
-		 "INTEGER NOT NULL, hold_until INTEGER NOT NULL DEFAULT 0, "
-		 "PRIMARY KEY (tenant, impu), UNIQUE (tenant, idset, subject));"
-		 "CREATE TABLE devices (tenant TEXT NOT NULL, impi TEXT NOT NULL, "
-		 "impu TEXT NOT NULL, instance TEXT NOT NULL, updated INTEGER "
-		 "NOT NULL, PRIMARY KEY (tenant, impi));"
+	raw_exec(f->path, STORE_SCHEMA_V2
 		 "INSERT INTO users VALUES ('acme', 'alice', '" MD5_A "', '"
 		 SHA256_A "', 1);"
 		 "INSERT INTO allocations VALUES ('acme', 'main', "
@@ -859,8 +767,8 @@ static void test_migrate_from_v2_keeps_allocations(void **state)
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
 
 	assert_int_equal(store_open(&f->st, f->path), 0);
-	assert_int_equal(store_schema_version(f->st), 3);
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(store_schema_version(f->st), LATEST);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), LATEST);
 	/* What was there survives... */
 	assert_int_equal(store_user_get(f->st, "acme", "alice", &u), 0);
 	assert_string_equal(u.ha1_md5, MD5_A);
@@ -888,7 +796,7 @@ static void test_migrate_from_v2_keeps_allocations(void **state)
 
 	/* Opening again migrates nothing more. */
 	assert_int_equal(store_open(&f->st, f->path), 0);
-	assert_int_equal(store_schema_version(f->st), 3);
+	assert_int_equal(store_schema_version(f->st), LATEST);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM diversions"), 1);
 }
 
