@@ -1,0 +1,191 @@
+/**
+ * @file bench.c  A run's resources: file descriptor limit, token signer,
+ * clients and the libwebsockets context (see bench.h).
+ */
+#include "bench/wtpf-bench/bench.h"
+#include "bench/wtpf-bench/auth.h"
+#include "bench/wtpf-bench/client.h"
+#include "bench/wtpf-bench/opts.h"
+#include "bench/wtpf-bench/timer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <ev.h>
+#include <libwebsockets.h>
+
+static int sip_cb(struct lws *wsi, enum lws_callback_reasons reason,
+		  void *user, void *in, size_t len)
+{
+	return bclient_lws_cb(wsi, (int)reason, user, in, len);
+}
+
+/*
+ * No WebSocket pings of our own, as browsers send none: lws' validity
+ * pings would hang up on a slow server after 310 s, and a zero hang-up
+ * time also spares the per-connection validity timer.
+ */
+static const lws_retry_bo_t no_validity = {
+	.secs_since_valid_ping = 0,
+	.secs_since_valid_hangup = 0,
+};
+
+const lws_retry_bo_t *bench_retry_policy(void)
+{
+	return &no_validity;
+}
+
+static const struct lws_protocols protocols[] = {
+	/* a small receive buffer per connection: larger messages come in
+	 * pieces and are joined by the client */
+	{ "sip", sip_cb, 0, 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* Raises the soft descriptor limit to the hard one; warns when the
+ * clients will not fit. */
+static void raise_nofile(size_t clients)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && clients + 32 > rl.rlim_cur)
+		fprintf(stderr, "wtpf-bench: warning: %zu clients but only %llu "
+			"file descriptors (ulimit -Hn)\n", clients,
+			(unsigned long long)rl.rlim_cur);
+}
+
+static int lws_create(struct bench *b)
+{
+	const struct bopts *o = b->o;
+	struct lws_context_creation_info info;
+	int level = LLL_ERR;
+
+	if (o->verbose >= 2)
+		level |= LLL_WARN;
+	if (o->verbose >= 3)
+		level |= LLL_NOTICE;
+	lws_set_log_level(level, NULL);
+	b->loop = ev_loop_new(EVFLAG_AUTO);
+	if (!b->loop) {
+		fprintf(stderr, "wtpf-bench: cannot create the event loop\n");
+		return ENOMEM;
+	}
+	void *foreign[1] = { b->loop };
+	memset(&info, 0, sizeof info);
+	info.foreign_loops = foreign;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	/* the Origin exactly as given (lws would prefix http://) */
+	info.options = LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN |
+		       LWS_SERVER_OPTION_LIBEV;
+	if (o->tls)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (*o->ca)
+		info.client_ssl_ca_filepath = o->ca;
+	info.retry_and_idle_policy = &no_validity;
+	info.timeout_secs = (unsigned)ceil(o->timeout);
+	info.connect_timeout_secs = (unsigned)ceil(o->timeout);
+	b->lws = lws_create_context(&info);
+	if (!b->lws) {
+		fprintf(stderr, "wtpf-bench: cannot create the WebSocket "
+			"context (is libwebsockets-evlib-ev installed?)\n");
+		return ENOMEM;
+	}
+	return btimer_init(b->lws);
+}
+
+int bench_create(struct bench **bp, const struct bopts *o)
+{
+	struct bench *b = calloc(1, sizeof *b);
+	int err = 0;
+
+	if (!b)
+		return ENOMEM;
+	b->o = o;
+	b->via_transport = o->tls ? "WSS" : "WS";
+	b->t_start = btimer_now();
+	raise_nofile((size_t)o->clients);
+	if (o->auth_kind == BOPTS_AUTH_BEARER &&
+	    (err = bauth_jwt_create(&b->jwt, o->jwt_alg, o->jwt_key, o->jwt_iss,
+				    o->jwt_aud, o->jwt_ttl)))
+		goto out;
+	b->nclients = (size_t)o->clients;
+	b->clients = calloc(b->nclients ? b->nclients : 1, sizeof *b->clients);
+	if (!b->clients) {
+		err = ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < b->nclients; i++)
+		bclient_init(b, &b->clients[i], (uint32_t)i);
+	err = lws_create(b);
+ out:
+	if (err) {
+		bench_destroy(b);
+		return err;
+	}
+	*bp = b;
+	return 0;
+}
+
+void bench_step(struct bench *b, const char *name)
+{
+	struct bench_step *s;
+
+	if (b->nsteps == BENCH_MAX_STEPS)
+		return;
+	s = &b->steps[b->nsteps++];
+	snprintf(s->name, sizeof s->name, "%s", name);
+	s->t = btimer_now();
+	if (b->o->npids)
+		bproc_sample_sum(b->o->pids, b->o->npids, s->t, &s->target);
+	bproc_sample_read(0, s->t, &s->self);
+	s->open = b->open;
+	s->registered = b->registered;
+	s->calls = b->calls;
+}
+
+int bench_loop(struct bench *b, const bool *done)
+{
+	while (!*done)
+		ev_run(b->loop, EVRUN_ONCE);
+	return 0;
+}
+
+void bench_wake(struct bench *b)
+{
+	ev_break(b->loop, EVBREAK_ALL);
+}
+
+uint64_t bench_elapsed(const struct bench *b)
+{
+	return btimer_now() - b->t_start;
+}
+
+void bench_destroy(struct bench *b)
+{
+	if (!b)
+		return;
+	if (b->lws) {
+		/* closes what is still open; callbacks still find clients */
+		lws_context_destroy(b->lws);
+		b->lws = NULL;
+	}
+	if (b->loop)
+		ev_loop_destroy(b->loop);
+	btimer_fini();
+	for (size_t i = 0; i < b->nclients; i++)
+		bclient_fini(&b->clients[i]);
+	free(b->clients);
+	bauth_jwt_free(b->jwt);
+	free(b);
+}
