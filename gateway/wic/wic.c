@@ -71,6 +71,7 @@ int wic_reload(struct wic *wic, const struct conf *conf)
 	if (err)
 		return err;
 	wic->conf = conf;
+	wic->conf_gen++;        /* keys may have gone: forget verified tokens */
 	return 0;
 }
 

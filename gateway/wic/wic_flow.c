@@ -48,6 +48,7 @@ void wic_flow_closed(struct wic_flow *flow)
 		free(o);
 	}
 	free(flow->rx);
+	free(flow->tok_memo);
 	g_hash_table_remove(wic->flows, &flow->id);
 	free(flow);
 }

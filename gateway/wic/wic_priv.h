@@ -95,6 +95,8 @@ struct wic_flow {
 	GList *bindings;               /**< struct wic_binding *, not owned */
 	int close_code;                /**< when set, close at the next write */
 	const char *close_reason;
+	struct wic_tok_memo *tok_memo; /**< last Bearer token verified, owned
+					    (wic_auth.c) */
 };
 
 struct wic {
@@ -113,6 +115,7 @@ struct wic {
 	struct wic_tl *tl;
 	GHashTable *flows;            /**< id -> struct wic_flow * (owned) */
 	unsigned long next_flow_id;
+	unsigned long conf_gen;        /**< bumped by each reload */
 	su_timer_t *tick;
 	bool closing;
 	wic_request_h *req_h;

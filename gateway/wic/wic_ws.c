@@ -8,8 +8,11 @@
 #include "wic_priv.h"
 #include "conf/conf.h"
 #include "util/log.h"
+#include "util/twheel.h"
+#include "util/uvloop.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,42 +26,65 @@ struct wic_pss {
 	lws_usec_t last_rx;          /* last frame received, pongs included */
 	lws_usec_t next_ping;        /* when the next keepalive ping is due */
 	bool ping_due;               /* a ping waits for the next writeable */
+	bool write_failed;           /* a direct write failed: close */
+	struct twheel_entry ka;      /* in wic_ws.wheel while the flow is open */
 };
+
+/* What libwebsockets needs to outlive its context, and the loop it runs on. */
+struct wic_ws {
+	struct lws_protocols protocols[2];
+	lws_retry_bo_t retry;
+	struct uvloop *uv;
+	struct twheel wheel;         /* keepalive and idle deadlines */
+	uv_timer_t sweep;            /* turns the wheel every WIC_WS_TICK_US */
+	bool sweeping;
+};
+
+/* The keepalive wheel's resolution. */
+#define WIC_WS_TICK_US 100000
 
 /*
  * Keepalive. libwebsockets' own validity pings have an empty payload, and
  * lws 4.1 does not report an empty pong to the protocol callback, so the
  * idle timer could not see clients that only answer pings. The edge sends
- * its own pings, with a payload, and keeps one timer per connection for
- * whichever comes first: the next ping or the idle deadline.
+ * its own pings, with a payload. lws keeps its timers in one sorted list
+ * (an O(connections) insert each), so the deadlines live in a timing wheel
+ * with 100 ms slots instead: the next ping or the idle deadline, whichever
+ * comes first; a frame received does not touch the wheel, the sweep looks
+ * at last_rx when the entry comes due.
  */
 static const unsigned char ping_payload[] = "wtpf";
 
-static void keepalive_arm(struct lws *wsi, struct wic_pss *pss,
+static int64_t usec_to_tick_up(lws_usec_t us)
+{
+	return (int64_t)((us + WIC_WS_TICK_US - 1) / WIC_WS_TICK_US);
+}
+
+static void keepalive_arm(struct wic_ws *ws, struct wic_pss *pss,
 			  const struct conf_websocket *c)
 {
-	lws_usec_t now = lws_now_usecs();
 	lws_usec_t at = pss->last_rx + (lws_usec_t)c->idle_timeout * LWS_USEC_PER_SEC;
 
 	if (c->ping_interval && pss->next_ping < at)
 		at = pss->next_ping;
-	lws_set_timer_usecs(wsi, at > now ? at - now : 1000);
+	twheel_add(&ws->wheel, &pss->ka, usec_to_tick_up(at));
 }
 
-static void keepalive_start(struct lws *wsi, struct wic_pss *pss,
+static void keepalive_start(struct wic_ws *ws, struct wic_pss *pss,
 			    const struct conf_websocket *c)
 {
 	pss->last_rx = lws_now_usecs();
 	pss->next_ping = pss->last_rx + (lws_usec_t)c->ping_interval * LWS_USEC_PER_SEC;
-	keepalive_arm(wsi, pss, c);
+	keepalive_arm(ws, pss, c);
 }
 
-/* The timer: closes an idle flow, or asks for a ping. */
-static void keepalive_timer(struct lws *wsi, struct wic_pss *pss,
-			    struct wic_flow *flow)
+/* A deadline came: closes an idle flow, or asks for a ping. */
+static void keepalive_due(struct twheel_entry *e, void *arg)
 {
+	struct wic_pss *pss = (struct wic_pss *)((char *)e - offsetof(struct wic_pss, ka));
+	struct wic_flow *flow = pss->flow;
 	const struct conf_websocket *c = &flow->wic->conf->websocket;
-	lws_usec_t now = lws_now_usecs();
+	lws_usec_t now = *(const lws_usec_t *)arg;
 
 	if (now >= pss->last_rx + (lws_usec_t)c->idle_timeout * LWS_USEC_PER_SEC) {
 		log_info("wic", flow->id, "idle for %d s: closing", c->idle_timeout);
@@ -68,9 +94,18 @@ static void keepalive_timer(struct lws *wsi, struct wic_pss *pss,
 	if (c->ping_interval && now >= pss->next_ping) {
 		pss->ping_due = true;
 		pss->next_ping = now + (lws_usec_t)c->ping_interval * LWS_USEC_PER_SEC;
-		lws_callback_on_writable(wsi);
+		lws_callback_on_writable(flow->wsi);
 	}
-	keepalive_arm(wsi, pss, c);
+	keepalive_arm(flow->wic->ws, pss, c);
+}
+
+static void sweep(uv_timer_t *t)
+{
+	struct wic_ws *ws = t->data;
+	lws_usec_t now = lws_now_usecs();
+
+	twheel_tick(&ws->wheel, (int64_t)(now / WIC_WS_TICK_US), keepalive_due,
+		    &now);
 }
 
 static struct wic *wic_of(struct lws *wsi)
@@ -193,7 +228,7 @@ static int on_established(struct lws *wsi, struct wic_pss *pss)
 		flow->ident_from_handshake = true;
 	}
 	pss->flow = flow;
-	keepalive_start(wsi, pss, &wic->conf->websocket);
+	keepalive_start(wic->ws, pss, &wic->conf->websocket);
 	log_info("wic", flow->id, "flow open peer=%s tls=%d origin=\"%s\"%s%s",
 		 flow->peer, flow->tls, flow->origin,
 		 pss->has_ident ? " identity=" : "",
@@ -231,11 +266,26 @@ static int on_receive(struct lws *wsi, struct wic_pss *pss,
 	return 0;
 }
 
-static int on_writeable(struct lws *wsi, struct wic_pss *pss,
-			struct wic_flow *flow)
+/* Writes the first queued message; -1 when the connection failed. */
+static int write_one(struct lws *wsi, struct wic_flow *flow)
 {
 	struct wic_out *o = flow->out_head;
 
+	if (lws_write(wsi, o->data + LWS_PRE, o->len, LWS_WRITE_TEXT) < (int)o->len)
+		return -1;
+	flow->out_head = o->next;
+	if (!flow->out_head)
+		flow->out_tail = &flow->out_head;
+	flow->out_bytes -= o->len;
+	free(o);
+	return 0;
+}
+
+static int on_writeable(struct lws *wsi, struct wic_pss *pss,
+			struct wic_flow *flow)
+{
+	if (pss->write_failed)
+		return -1;
 	if (pss->ping_due && !flow->close_code) {
 		unsigned char buf[LWS_PRE + sizeof ping_payload];
 
@@ -244,19 +294,13 @@ static int on_writeable(struct lws *wsi, struct wic_pss *pss,
 		if (lws_write(wsi, buf + LWS_PRE, sizeof ping_payload - 1,
 			      LWS_WRITE_PING) < (int)sizeof ping_payload - 1)
 			return -1;
-		if (o)
+		if (flow->out_head)
 			lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (o) {
-		int n = lws_write(wsi, o->data + LWS_PRE, o->len, LWS_WRITE_TEXT);
-		if (n < (int)o->len)
+	if (flow->out_head) {
+		if (write_one(wsi, flow))
 			return -1;
-		flow->out_head = o->next;
-		if (!flow->out_head)
-			flow->out_tail = &flow->out_head;
-		flow->out_bytes -= o->len;
-		free(o);
 		if (flow->out_head || flow->close_code)
 			lws_callback_on_writable(wsi);
 		return 0;
@@ -265,7 +309,13 @@ static int on_writeable(struct lws *wsi, struct wic_pss *pss,
 		lws_close_reason(wsi, (enum lws_close_status)flow->close_code,
 				 (unsigned char *)flow->close_reason,
 				 strlen(flow->close_reason));
-		return -1;
+		/* Not "return -1": on libuv, lws 4.1 built with _DEBUG closes
+		 * a connection that a writeable callback refused a second
+		 * time at once, before the close frame went out. Refused from
+		 * a timer callback, the close frame is sent and the peer's
+		 * awaited (lws' close timeout, 5 s). */
+		lws_set_timer_usecs(wsi, 1);
+		return 0;
 	}
 	return 0;
 }
@@ -296,9 +346,8 @@ static int wic_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return flow ? on_writeable(wsi, pss, flow) : 0;
 	case LWS_CALLBACK_TIMER:
-		if (flow)
-			keepalive_timer(wsi, pss, flow);
-		return 0;
+		/* armed only to close: see on_writeable() */
+		return flow && flow->close_code ? -1 : 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		if (flow && len >= 2)
 			log_info("wic", flow->id, "peer closed with %u",
@@ -307,6 +356,7 @@ static int wic_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 		if (flow) {
+			twheel_remove(&flow->wic->ws->wheel, &pss->ka);
 			pss->flow = NULL;
 			wic_flow_closed(flow);
 		}
@@ -316,10 +366,29 @@ static int wic_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 }
 
+/*
+ * Output. Waiting for a writeable callback costs two or more epoll_ctl
+ * calls per message (POLLOUT on, then off), more than the message itself:
+ * when nothing is queued before it and lws holds no unsent rest of an
+ * earlier write, a message is written at once. lws keeps whatever the
+ * socket does not take and asks for POLLOUT itself (lws_partial_buffered).
+ */
 void wic_ws_want_write(struct wic_flow *flow)
 {
-	if (flow->wsi)
-		lws_callback_on_writable(flow->wsi);
+	struct lws *wsi = flow->wsi;
+	struct wic_pss *pss;
+
+	if (!wsi)
+		return;
+	pss = lws_wsi_user(wsi);
+	while (flow->out_head && !flow->close_code && !pss->ping_due &&
+	       !pss->write_failed && !lws_partial_buffered(wsi)) {
+		if (write_one(wsi, flow))
+			pss->write_failed = true;   /* closed at the callback */
+	}
+	if (flow->out_head || flow->close_code || pss->ping_due ||
+	    pss->write_failed)
+		lws_callback_on_writable(wsi);
 }
 
 static int vhost_create(struct wic *wic, const struct lws_protocols *protos,
@@ -360,37 +429,47 @@ static int vhost_create(struct wic *wic, const struct lws_protocols *protos,
 	return 0;
 }
 
-/* What libwebsockets needs to outlive its context. */
-struct wic_ws {
-	struct lws_protocols protocols[2];
-	lws_retry_bo_t retry;
-};
-
 int wic_ws_start(struct wic *wic)
 {
 	const struct conf_websocket *c = &wic->conf->websocket;
 	struct lws_context_creation_info info;
-	void *foreign[1] = { wic->gloop };
+	void *foreign[1];
 	struct wic_ws *ws = calloc(1, sizeof *ws);
 	int err = 0;
 
 	if (!ws)
 		return ENOMEM;
 	wic->ws = ws;
+	twheel_init(&ws->wheel, (int64_t)(lws_now_usecs() / WIC_WS_TICK_US));
+	/* libwebsockets runs on libuv (epoll) inside the GLib loop: see
+	 * util/uvloop.h for why not on GLib itself */
+	err = uvloop_create(&ws->uv, g_main_loop_get_context(wic->gloop));
+	if (err) {
+		log_err("wic", 0, "cannot create the libuv loop: %s", strerror(err));
+		return err;
+	}
+	foreign[0] = uvloop_loop(ws->uv);
+	uv_timer_init(foreign[0], &ws->sweep);
+	ws->sweep.data = ws;
+	ws->sweeping = true;
+	uv_timer_start(&ws->sweep, sweep, WIC_WS_TICK_US / 1000,
+		       WIC_WS_TICK_US / 1000);
 	ws->protocols[0] = (struct lws_protocols){
 		.name = "sip", .callback = wic_ws_cb,
 		.per_session_data_size = sizeof(struct wic_pss),
 		.rx_buffer_size = (size_t)c->max_frame_size,
 	};
-	/* lws' own (empty) pings stay off: see keepalive_arm() */
+	/* lws' own (empty) pings and validity timers stay off: see
+	 * keepalive_arm() */
 	ws->retry = (lws_retry_bo_t){
-		.secs_since_valid_ping = 0xffff,
-		.secs_since_valid_hangup = 0xffff,
+		.secs_since_valid_ping = 0,
+		.secs_since_valid_hangup = 0,
 	};
-	lws_set_log_level(LLL_ERR, NULL);
+	/* WTPF_LWS_DEBUG=1 in the environment: every libwebsockets log line */
+	lws_set_log_level(getenv("WTPF_LWS_DEBUG") ? 0xfff : LLL_ERR, NULL);
 	memset(&info, 0, sizeof info);
 	/* lws 4.1 reads VALIDATE_UTF8 off the context, not the vhost */
-	info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
 		       (c->wss_port ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info.foreign_loops = foreign;
@@ -401,7 +480,7 @@ int wic_ws_start(struct wic *wic)
 	wic->lws = lws_create_context(&info);
 	if (!wic->lws) {
 		log_err("wic", 0, "cannot create the WebSocket context "
-			"(is libwebsockets-evlib-glib installed?)");
+			"(is libwebsockets-evlib-uv installed?)");
 		return ENOMEM;
 	}
 	if (c->ws_port)
@@ -413,9 +492,19 @@ int wic_ws_start(struct wic *wic)
 
 void wic_ws_stop(struct wic *wic)
 {
-	if (wic->lws)
+	/* On a foreign libuv loop, lws_context_destroy() starts closing
+	 * lws' handles; once the loop has run their close callbacks, a
+	 * second call frees the context. */
+	if (wic->ws && wic->ws->sweeping)
+		uv_close((uv_handle_t *)&wic->ws->sweep, NULL);
+	if (wic->lws) {
 		lws_context_destroy(wic->lws);
+		uvloop_drain(wic->ws->uv, 2000);
+		lws_context_destroy(wic->lws);
+	}
 	wic->lws = NULL;
+	if (wic->ws)
+		uvloop_destroy(wic->ws->uv, 500);
 	free(wic->ws);
 	wic->ws = NULL;
 }
