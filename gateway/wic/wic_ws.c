@@ -40,6 +40,9 @@ struct wic_ws {
 	bool sweeping;
 };
 
+/* The size of libwebsockets' receive buffer, per connection. */
+#define WIC_WS_RX_CHUNK 4096
+
 /* The keepalive wheel's resolution. */
 #define WIC_WS_TICK_US 100000
 
@@ -262,6 +265,9 @@ static int on_receive(struct lws *wsi, struct wic_pss *pss,
 	if (rest || !lws_is_final_fragment(wsi))
 		return 0;
 	wic_flow_on_message(flow, flow->rx, flow->rx_len);
+	/* an idle flow holds no receive buffer */
+	free(flow->rx);
+	flow->rx = NULL;
 	flow->rx_len = 0;
 	return 0;
 }
@@ -457,7 +463,11 @@ int wic_ws_start(struct wic *wic)
 	ws->protocols[0] = (struct lws_protocols){
 		.name = "sip", .callback = wic_ws_cb,
 		.per_session_data_size = sizeof(struct wic_pss),
-		.rx_buffer_size = (size_t)c->max_frame_size,
+		/* lws reads frames in chunks of this size into one buffer
+		 * per connection; on_receive() joins them, so the limits
+		 * stay max_frame_size and max_message_size while an idle
+		 * connection costs 4 KiB here, not max_frame_size */
+		.rx_buffer_size = WIC_WS_RX_CHUNK,
 	};
 	/* lws' own (empty) pings and validity timers stay off: see
 	 * keepalive_arm() */
