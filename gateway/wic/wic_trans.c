@@ -411,8 +411,13 @@ void wic_tl_on_response(struct wic_tl *tl, struct wic_flow *flow, msg_t *msg)
 	msg_destroy(msg);
 	if (status >= 200 && !(ct->method == sip_method_invite && status < 300))
 		ctrans_end(ct);
-	else if (status >= 200)
-		ct->expires = time(NULL) + WIC_TIMER_64T1; /* 2xx retransmissions */
+	else if (status >= 200) {
+		/* kept 64*T1 for 2xx retransmissions, matched by key: the
+		 * INVITE itself (for a CANCEL or a non-2xx ACK) is done with */
+		ct->expires = time(NULL) + WIC_TIMER_64T1;
+		msg_destroy(ct->req);
+		ct->req = NULL;
+	}
 }
 
 /* ---- the layer ------------------------------------------------------- */
