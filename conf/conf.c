@@ -165,6 +165,10 @@ static const struct conf_opt tenant_opts[] = {
 	  .def_int = 0, .doc = "calls between the tenant's own registered users "
 			       "stay inside the gateway (default: through IMS, "
 			       "so the operator's services and charging apply)" },
+	{ "max_calls", CT_INT, OFF(struct conf_tenant, max_calls), .def_int = 0,
+	  .min = 0, .max = 1000000,
+	  .doc = "calls of the tenant at once, both ways; past it a new call "
+		 "gets 503 with Retry-After; 0: no limit" },
 	{ "max_identities", CT_INT, OFF(struct conf_tenant, max_identities),
 	  .def_int = 0, .min = 0, .max = 10000000,
 	  .doc = "identities in use at once over all its sets (held ones "
@@ -188,7 +192,7 @@ static const struct conf_opt tenant_opts[] = {
 	{ "services", CT_GROUP, OFF(struct conf_tenant, services),
 	  .sub = services_opts,
 	  .doc = "the third party's services: number transformation, barring, "
-		 "emergency numbers" },
+		 "emergency numbers, call diversion and ring groups" },
 	{ "identity_sets", CT_LIST, OFF(struct conf_tenant, idsets),
 	  .sub = idset_opts, .elem_size = sizeof(struct conf_idset),
 	  .count_off = OFF(struct conf_tenant, idset_count),
@@ -264,11 +268,12 @@ static const struct conf_opt trunk_opts[] = {
 static const struct conf_opt admin_opts[] = {
 	{ "address", CT_STR, OFF(struct conf_admin, address),
 	  .def_str = "127.0.0.1", .doc = "address of the admin HTTP listener "
-					  "(keep it on loopback or a management network)" },
+					  "(keep it on loopback or a management network)",
+	  .restart = 1 },
 	{ "port", CT_INT, OFF(struct conf_admin, port), .def_int = 8090,
 	  .min = 0, .max = 65535,
 	  .doc = "its port (GET /metrics for Prometheus, GET /health, the "
-		 "JSON API under /api/); 0: none" },
+		 "JSON API under /api/); 0: none", .restart = 1 },
 	{ "token_file", CT_PATH, OFF(struct conf_admin, token_file),
 	  .def_str = "", .doc = "file holding the bearer token of the /api/ "
 	  "routes (at least 16 characters); empty: the API is closed" },
@@ -277,17 +282,21 @@ static const struct conf_opt admin_opts[] = {
 
 static const struct conf_opt websocket_opts[] = {
 	{ "ws_address", CT_STR, OFF(struct conf_websocket, ws_address),
-	  .def_str = "127.0.0.1", .doc = "address of the plain ws listener" },
+	  .def_str = "127.0.0.1", .doc = "address of the plain ws listener",
+	  .restart = 1 },
 	{ "ws_port", CT_INT, OFF(struct conf_websocket, ws_port), .def_int = 8080,
-	  .min = 0, .max = 65535, .doc = "port of the ws listener; 0 disables it" },
+	  .min = 0, .max = 65535, .doc = "port of the ws listener; 0 disables it",
+	  .restart = 1 },
 	{ "wss_address", CT_STR, OFF(struct conf_websocket, wss_address),
-	  .def_str = "0.0.0.0", .doc = "address of the TLS (wss) listener" },
+	  .def_str = "0.0.0.0", .doc = "address of the TLS (wss) listener",
+	  .restart = 1 },
 	{ "wss_port", CT_INT, OFF(struct conf_websocket, wss_port), .def_int = 0,
-	  .min = 0, .max = 65535, .doc = "port of the wss listener; 0 disables it" },
+	  .min = 0, .max = 65535, .doc = "port of the wss listener; 0 disables it",
+	  .restart = 1 },
 	{ "tls_certificate", CT_PATH, OFF(struct conf_websocket, tls_certificate),
-	  .def_str = "", .doc = "PEM certificate chain for wss" },
+	  .def_str = "", .doc = "PEM certificate chain for wss", .restart = 1 },
 	{ "tls_key", CT_PATH, OFF(struct conf_websocket, tls_key), .def_str = "",
-	  .doc = "PEM private key for wss" },
+	  .doc = "PEM private key for wss", .restart = 1 },
 	{ "max_frame_size", CT_INT, OFF(struct conf_websocket, max_frame_size),
 	  .def_int = 65536, .min = 1024, .max = 1048576,
 	  .doc = "largest WebSocket frame accepted (bytes)" },
@@ -302,7 +311,47 @@ static const struct conf_opt websocket_opts[] = {
 	  .doc = "seconds without any frame (pongs count) before closing" },
 	{ "handshake_timeout", CT_INT, OFF(struct conf_websocket, handshake_timeout),
 	  .def_int = 10, .min = 1, .max = 300,
-	  .doc = "seconds allowed for the TLS and HTTP upgrade handshake" },
+	  .doc = "seconds allowed for the TLS and HTTP upgrade handshake",
+	  .restart = 1 },
+	{ NULL }
+};
+
+static const struct conf_opt limits_opts[] = {
+	{ "max_connections", CT_INT, OFF(struct conf_limits, max_connections),
+	  .def_int = 19000, .min = 1, .max = 1000000,
+	  .doc = "WebSocket connections in all; past it a connection is "
+		 "closed at once, before any TLS" },
+	{ "max_connections_per_address", CT_INT,
+	  OFF(struct conf_limits, max_connections_per_address),
+	  .def_int = 2000, .min = 1, .max = 1000000,
+	  .doc = "WebSocket connections from one source address (a NAT may "
+		 "hide many browsers); past it the handshake gets 503" },
+	{ "register_rate", CT_INT, OFF(struct conf_limits, register_rate),
+	  .def_int = 200, .min = 0, .max = 1000000,
+	  .doc = "REGISTERs a second from one source address (bursts of "
+		 "twice that); past it 503 with Retry-After; 0: no limit" },
+	{ "invite_rate", CT_INT, OFF(struct conf_limits, invite_rate),
+	  .def_int = 100, .min = 0, .max = 1000000,
+	  .doc = "INVITEs a second from one source address (bursts of twice "
+		 "that); past it 503 with Retry-After; 0: no limit" },
+	{ "max_transactions", CT_INT, OFF(struct conf_limits, max_transactions),
+	  .def_int = 50000, .min = 100, .max = 10000000,
+	  .doc = "SIP transactions toward browsers pending at once (each "
+		 "holds its request); past it new requests get 503" },
+	{ "auth_failures", CT_INT, OFF(struct conf_limits, auth_failures),
+	  .def_int = 20, .min = 0, .max = 1000000,
+	  .doc = "failed authentications from one address, or for one user, "
+		 "within auth_window that lock it out; 0: no lockout" },
+	{ "auth_window", CT_INT, OFF(struct conf_limits, auth_window),
+	  .def_int = 60, .min = 1, .max = 86400,
+	  .doc = "seconds over which failed authentications count" },
+	{ "lockout_time", CT_INT, OFF(struct conf_limits, lockout_time),
+	  .def_int = 300, .min = 1, .max = 86400,
+	  .doc = "seconds a locked address or user gets 403 without its "
+		 "credentials being checked" },
+	{ "retry_after", CT_INT, OFF(struct conf_limits, retry_after),
+	  .def_int = 5, .min = 1, .max = 3600,
+	  .doc = "Retry-After (seconds) of the 503s the limits send" },
 	{ NULL }
 };
 
@@ -324,16 +373,22 @@ static const struct conf_opt auth_opts[] = {
 	  .min = 0, .max = 600, .doc = "seconds of clock skew allowed on exp/nbf" },
 	{ "nonce_lifetime", CT_INT, OFF(struct conf_auth, nonce_lifetime),
 	  .def_int = 300, .min = 10, .max = 86400,
-	  .doc = "seconds a digest nonce stays valid" },
+	  .doc = "seconds a digest nonce stays valid", .restart = 1 },
 	{ "max_nonces", CT_INT, OFF(struct conf_auth, max_nonces),
 	  .def_int = 100000, .min = 100, .max = 10000000,
-	  .doc = "outstanding digest nonces remembered for replay checks" },
+	  .doc = "outstanding digest nonces remembered for replay checks",
+	  .restart = 1 },
 	{ NULL }
 };
 
 static const struct conf_opt store_opts[] = {
 	{ "path", CT_PATH, OFF(struct conf_store, path), .def_str = "wtpf.db",
-	  .doc = "SQLite database file (created and migrated on start)" },
+	  .doc = "SQLite database file (created and migrated on start)",
+	  .restart = 1 },
+	{ "cdr_days", CT_INT, OFF(struct conf_store, cdr_days), .def_int = 90,
+	  .min = 0, .max = 36500,
+	  .doc = "days call records are kept: older ones are deleted at start "
+		 "and every hour; 0: kept for ever" },
 	{ NULL }
 };
 
@@ -354,17 +409,21 @@ const struct conf_opt conf_root_opts[] = {
 	  .doc = "the SIP-over-WebSocket edge (RFC 7118)" },
 	{ "registrar", CT_GROUP, OFF(struct conf, registrar), .sub = registrar_opts,
 	  .doc = "the registrar of the WICs" },
+	{ "limits", CT_GROUP, OFF(struct conf, limits), .sub = limits_opts,
+	  .doc = "overload protection of the WebSocket edge: connections, "
+		 "request rates, pending transactions, authentication lockout" },
 	{ "auth", CT_GROUP, OFF(struct conf, auth), .sub = auth_opts,
 	  .doc = "token and digest verification" },
 	{ "store", CT_GROUP, OFF(struct conf, store), .sub = store_opts,
 	  .doc = "persistent store" },
 	{ "admin", CT_GROUP, OFF(struct conf, admin), .sub = admin_opts,
-	  .doc = "operations listener: metrics and health" },
+	  .doc = "operations listener: /metrics, /health, the JSON API under "
+		 "/api/ and the console page" },
 	{ "web", CT_GROUP, OFF(struct conf, web), .sub = web_opts,
 	  .doc = "the softphone and operations console pages" },
 	{ "trunks", CT_LIST, OFF(struct conf, trunks), .sub = trunk_opts,
 	  .elem_size = sizeof(struct conf_trunk),
-	  .count_off = OFF(struct conf, trunk_count),
+	  .count_off = OFF(struct conf, trunk_count), .restart = 1,
 	  .doc = "W8 trunks toward the P-CSCFs of IMS networks" },
 	{ "tenants", CT_LIST, OFF(struct conf, tenants), .sub = tenant_opts,
 	  .elem_size = sizeof(struct conf_tenant),
@@ -379,11 +438,19 @@ void conf_err(struct conf_ctx *cx, const config_setting_t *s, const char *key,
 	const char *file = s ? config_setting_source_file(s) : NULL;
 	unsigned line = s ? config_setting_source_line(s) : 0;
 	char msg[512];
+
+	/* the root group has no line of its own: it is the file, from line 1 */
+	if (!line)
+		line = 1;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* one error, one line: a value quoted in msg may hold line ends */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 	conf_errs_append(cx, "%s:%u: %s: %s\n", file ? file : cx->path, line,
 		      key, msg);
 }
@@ -426,7 +493,13 @@ static const struct conf_opt *opt_find(const struct conf_opt *opts,
 
 int conf_load(const char *path, struct conf **confp, char **errs)
 {
-	struct conf_ctx cx = { .path = path };
+	return conf_load_keys(path, NULL, confp, errs);
+}
+
+int conf_load_keys(const char *path, conf_key_check_h *check,
+		   struct conf **confp, char **errs)
+{
+	struct conf_ctx cx = { .path = path, .key_check = check };
 	struct conf *conf = NULL;
 	config_t cfg;
 	FILE *f;
@@ -484,9 +557,12 @@ out:
 void conf_walk_group(struct conf_ctx *cx, const config_setting_t *group,
 		     const char *parent, const struct conf_opt *opts, void *obj)
 {
+	const config_setting_t *outer = cx->anchor;
 	char key[256];
 	int n = group ? config_setting_length(group) : 0;
 
+	if (group)
+		cx->anchor = group;
 	for (int i = 0; i < n; i++) {
 		config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
 		const char *name = config_setting_name(s);
@@ -498,9 +574,10 @@ void conf_walk_group(struct conf_ctx *cx, const config_setting_t *group,
 		config_setting_t *s = group ? config_setting_get_member(group, o->name) : NULL;
 		key_path(key, sizeof key, parent, o->name);
 		if (!s && o->required)
-			conf_err(cx, group, key, "missing (required)");
+			conf_err(cx, cx->anchor, key, "missing (required)");
 		conf_set_value(cx, s, key, o, obj);
 	}
+	cx->anchor = outer;
 }
 
 static void schema_print_opts(FILE *out, const struct conf_opt *opts,
@@ -520,7 +597,8 @@ static void schema_print_opts(FILE *out, const struct conf_opt *opts,
 			fprintf(out, "default %s; ", o->def_int ? "true" : "false");
 		else if (o->def_str)
 			fprintf(out, "default \"%s\"; ", o->def_str);
-		fprintf(out, "%s%s\n", o->required ? "required; " : "", o->doc);
+		fprintf(out, "%s%s%s\n", o->required ? "required; " : "",
+			o->restart ? "restart; " : "", o->doc);
 		if (o->sub) {
 			char sub[260];
 			snprintf(sub, sizeof sub, "%s%s", key,

@@ -133,6 +133,7 @@ struct conf_tenant {
 	bool allow_digest;      /**< offer and accept SIP digest */
 	char *trunk;            /**< name of the trunk its calls use */
 	bool local_calls;       /**< calls between its own users stay inside */
+	int max_calls;          /**< calls at once, both ways; 0: no limit */
 	conf_strv_t ranges;     /**< its numbers: explicit, A-B intervals, !wildcards! */
 	int max_identities;     /**< identities in use at once (all sets); 0: no limit */
 	char *allocation;       /**< "sequential" or "random" */
@@ -161,6 +162,19 @@ struct conf_websocket {
 	int handshake_timeout;
 };
 
+/** Overload protection of the WebSocket edge (gateway/wic/wic_limits.c). */
+struct conf_limits {
+	int max_connections;            /**< WebSocket connections in all */
+	int max_connections_per_address;/**< from one source address */
+	int register_rate;              /**< REGISTERs a second from one address */
+	int invite_rate;                /**< INVITEs a second from one address */
+	int max_transactions;           /**< pending transactions toward browsers */
+	int auth_failures;              /**< failed authentications that lock */
+	int auth_window;                /**< seconds over which they count */
+	int lockout_time;               /**< seconds an address or user is locked */
+	int retry_after;                /**< Retry-After of the 503s */
+};
+
 struct conf_registrar {
 	int min_expires;
 	int max_expires;
@@ -181,6 +195,8 @@ struct conf_admin {
 
 struct conf_store {
 	char *path;             /**< SQLite database file */
+	int cdr_days;           /**< call records older than this many days are
+				     deleted; 0: kept for ever */
 };
 
 /** The web pages the gateway serves (softphone, operations console). */
@@ -194,6 +210,7 @@ struct conf {
 	char *log_format;       /**< "text" or "kv" */
 	struct conf_websocket websocket;
 	struct conf_registrar registrar;
+	struct conf_limits limits;
 	struct conf_auth auth;
 	struct conf_store store;
 	struct conf_admin admin;
@@ -215,6 +232,54 @@ const struct conf_trunk *conf_trunk_find(const struct conf *conf,
  * line, that the caller frees.
  */
 int conf_load(const char *path, struct conf **confp, char **errs);
+
+/**
+ * Loads the key file @p path of a token issuer as the daemon will. Returns
+ * 0, or an errno code with @p *why set to a static text saying why.
+ */
+typedef int conf_key_check_h(const char *path, const char **why);
+
+/**
+ * As conf_load(), and each issuer's `keys` file that is readable must also
+ * pass @p check (NULL: none); one that does not is an error at the line of
+ * its `keys` setting: "FILE:LINE: tenants[0].issuers[1].keys: PATH: WHY".
+ * conf/ knows no key format: the daemon passes auth/'s loader.
+ */
+int conf_load_keys(const char *path, conf_key_check_h *check,
+		   struct conf **confp, char **errs);
+
+/** Bounds of the admin token (admin.token_file), in characters. */
+#define CONF_TOKEN_MIN 16
+#define CONF_TOKEN_MAX 512
+
+/**
+ * Takes the admin token out of @p text: without leading and trailing white
+ * space, CONF_TOKEN_MIN to CONF_TOKEN_MAX characters, none of them a
+ * control character. Returns 0 with the token in @p *tokp (malloc'd, the
+ * caller frees), or EINVAL (ENOMEM) with the reason in @p why.
+ */
+int conf_token_parse(const char *text, char **tokp, char *why, size_t whysize);
+
+/**
+ * Reads the admin token of the file @p path (as conf_token_parse()). The
+ * gateway, its configuration check and wtpfctl all read it this way.
+ * Returns 0 with the token in @p *tokp (malloc'd), or an errno code (the
+ * file's, or EINVAL) with the reason in @p why.
+ */
+int conf_token_read(const char *path, char **tokp, char *why, size_t whysize);
+
+/** Called by conf_restart_changes() with the key of one option. */
+typedef void conf_key_h(void *arg, const char *key);
+
+/**
+ * Calls @p fn with the key (written as in errors: "trunks[0].retry_max")
+ * of every option read only at start whose value differs between the
+ * configurations @p running and @p loaded: what a reload cannot change.
+ * A list of such options whose length differs is named once, as a whole.
+ * O(options).
+ */
+void conf_restart_changes(const struct conf *running, const struct conf *loaded,
+			  conf_key_h *fn, void *arg);
 
 /** Frees a configuration from conf_load(). NULL is allowed. */
 void conf_free(struct conf *conf);

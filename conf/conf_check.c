@@ -9,6 +9,7 @@
 #include "util/rewrite.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,12 +17,14 @@
 static const char *const alg_supported[] = { "HS256", "RS256", "ES256", NULL };
 
 /* Reports at the line of @p path (a libconfig path such as
- * "tenants.[0].name"), or of its nearest existing parent. */
+ * "tenants.[0].name"), or of its nearest existing parent. The key is
+ * written as the first pass writes it: "tenants[0].name". */
 static void err_at(struct conf_ctx *cx, const config_setting_t *root,
 		   const char *path, const char *msg)
 {
-	char buf[256];
+	char buf[256], key[256];
 	const config_setting_t *s = NULL;
+	size_t k = 0;
 
 	snprintf(buf, sizeof buf, "%s", path);
 	while (!(s = config_setting_lookup((config_setting_t *)root, buf))) {
@@ -30,7 +33,11 @@ static void err_at(struct conf_ctx *cx, const config_setting_t *root,
 			break;
 		*dot = '\0';
 	}
-	conf_err(cx, s ? s : root, path, "%s", msg);
+	for (const char *p = path; *p && k + 1 < sizeof key; p++)
+		if (!(p[0] == '.' && p[1] == '['))
+			key[k++] = *p;
+	key[k] = '\0';
+	conf_err(cx, s ? s : root, key, "%s", msg);
 }
 
 static void check_file(struct conf_ctx *cx, const config_setting_t *root,
@@ -81,6 +88,23 @@ static void check_web(struct conf_ctx *cx, const config_setting_t *root,
 	err_at(cx, root, "web.root", msg);
 }
 
+/* The admin token file, when named, holds a usable token. */
+static void check_admin(struct conf_ctx *cx, const config_setting_t *root,
+			const struct conf_admin *a)
+{
+	char why[300], msg[400];
+	char *tok = NULL;
+
+	if (!*a->token_file)
+		return;
+	if (!conf_token_read(a->token_file, &tok, why, sizeof why)) {
+		free(tok);
+		return;
+	}
+	snprintf(msg, sizeof msg, "'%s': %s", a->token_file, why);
+	err_at(cx, root, "admin.token_file", msg);
+}
+
 static void check_issuer(struct conf_ctx *cx, const config_setting_t *root,
 			 const char *at, const struct conf_issuer *is)
 {
@@ -88,6 +112,15 @@ static void check_issuer(struct conf_ctx *cx, const config_setting_t *root,
 
 	snprintf(path, sizeof path, "%s.keys", at);
 	check_file(cx, root, path, is->keys);
+	if (cx->key_check && access(is->keys, R_OK) == 0) {
+		const char *why = "";
+		char msg[512];
+		if (cx->key_check(is->keys, &why)) {
+			snprintf(msg, sizeof msg, "'%s' does not load: %s", is->keys,
+				 why && *why ? why : "not a key");
+			err_at(cx, root, path, msg);
+		}
+	}
 	snprintf(path, sizeof path, "%s.algorithms", at);
 	if (!is->algorithms || !is->algorithms[0])
 		err_at(cx, root, path, "must name at least one algorithm");
@@ -421,6 +454,7 @@ void conf_check(struct conf_ctx *cx, const config_setting_t *root,
 	    r->default_expires > r->max_expires)
 		err_at(cx, root, "registrar.default_expires",
 		       "must lie between min_expires and max_expires");
+	check_admin(cx, root, &conf->admin);
 	for (size_t i = 0; i < conf->trunk_count; i++)
 		check_trunk(cx, root, conf, i);
 	for (size_t i = 0; i < conf->tenant_count; i++) {

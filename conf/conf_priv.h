@@ -4,6 +4,8 @@
 #ifndef WTPF_CONF_PRIV_H
 #define WTPF_CONF_PRIV_H
 
+#include "conf.h"
+
 #include <libconfig.h>
 #include <stddef.h>
 
@@ -30,6 +32,9 @@ struct conf_opt {
 	const struct conf_opt *sub;
 	size_t elem_size, count_off;
 	const char *doc;
+	int restart;                     /**< read only at start: a reload keeps
+					      the running value (a group or list:
+					      every member) */
 };
 
 /** State of one load: the file, its folder, and the errors so far. */
@@ -38,6 +43,9 @@ struct conf_ctx {
 	char *base_dir;
 	char *errs;
 	int nerr;
+	const config_setting_t *anchor;  /**< the innermost group present in the
+					      file, where a missing key is reported */
+	conf_key_check_h *key_check;     /**< loads an issuer's key file, or NULL */
 };
 
 extern const struct conf_opt conf_root_opts[];

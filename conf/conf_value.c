@@ -230,6 +230,77 @@ void conf_free(struct conf *conf)
 	free(conf);
 }
 
+static bool strv_same(conf_strv_t a, conf_strv_t b)
+{
+	size_t i = 0;
+
+	for (; a && b && a[i] && b[i]; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return (!a || !a[i]) && (!b || !b[i]);
+}
+
+/* True when option @p o holds the same value in @p a and @p b (scalars;
+ * groups and lists are walked by the caller). */
+static bool value_same(const struct conf_opt *o, const void *a, const void *b)
+{
+	switch (o->type) {
+	case CT_INT:
+		return *AT(a, o->off, const int) == *AT(b, o->off, const int);
+	case CT_BOOL:
+		return *AT(a, o->off, const bool) == *AT(b, o->off, const bool);
+	case CT_STR: case CT_PATH: {
+		const char *x = *AT(a, o->off, char *const), *y = *AT(b, o->off, char *const);
+		return !strcmp(x ? x : "", y ? y : "");
+	}
+	case CT_STRV:
+		return strv_same(*AT(a, o->off, const conf_strv_t),
+				 *AT(b, o->off, const conf_strv_t));
+	default:
+		return true;
+	}
+}
+
+static void restart_walk(const struct conf_opt *opts, const void *a,
+			 const void *b, const char *parent, bool restart,
+			 conf_key_h *fn, void *arg)
+{
+	char key[256];
+
+	for (const struct conf_opt *o = opts; o->name; o++) {
+		bool r = restart || o->restart;
+		snprintf(key, sizeof key, "%s%s%s", parent, *parent ? "." : "",
+			 o->name);
+		if (o->type == CT_GROUP) {
+			restart_walk(o->sub, AT(a, o->off, const char),
+				     AT(b, o->off, const char), key, r, fn, arg);
+		} else if (o->type == CT_LIST) {
+			const char *xa = *AT(a, o->off, char *const);
+			const char *xb = *AT(b, o->off, char *const);
+			size_t na = *AT(a, o->count_off, const size_t);
+			size_t nb = *AT(b, o->count_off, const size_t);
+			if (na != nb && r) {
+				fn(arg, key);
+				continue;
+			}
+			for (size_t i = 0; i < na && i < nb; i++) {
+				char ekey[300];
+				snprintf(ekey, sizeof ekey, "%s[%zu]", key, i);
+				restart_walk(o->sub, xa + i * o->elem_size,
+					     xb + i * o->elem_size, ekey, r, fn, arg);
+			}
+		} else if (r && !value_same(o, a, b)) {
+			fn(arg, key);
+		}
+	}
+}
+
+void conf_restart_changes(const struct conf *running, const struct conf *loaded,
+			  conf_key_h *fn, void *arg)
+{
+	restart_walk(conf_root_opts, running, loaded, "", false, fn, arg);
+}
+
 bool conf_strv_has(conf_strv_t v, const char *s)
 {
 	for (size_t i = 0; v && s && v[i]; i++)

@@ -13,12 +13,23 @@
 #include <string.h>
 #include <time.h>
 
-static struct conf *load(const char *path)
+int cli_key_check(const char *path, const char **why)
+{
+	struct auth_keyset *ks = NULL;
+	int err = auth_keyset_load(&ks, path, why);
+
+	auth_keyset_free(ks);
+	return err;
+}
+
+/* Loads @p path; with @p keys, every issuer's key file must load too.
+ * NULL after printing the errors. */
+static struct conf *load(const char *path, bool keys)
 {
 	struct conf *conf = NULL;
 	char *errs = NULL;
 
-	if (conf_load(path, &conf, &errs)) {
+	if (conf_load_keys(path, keys ? cli_key_check : NULL, &conf, &errs)) {
 		fprintf(stderr, "%s", errs ? errs : "configuration error\n");
 		free(errs);
 		return NULL;
@@ -26,39 +37,13 @@ static struct conf *load(const char *path)
 	return conf;
 }
 
-/* Loads every issuer's keys, as the daemon will. Returns the error count. */
-static int check_keys(const struct conf *conf)
-{
-	int bad = 0;
-
-	for (size_t i = 0; i < conf->tenant_count; i++) {
-		const struct conf_tenant *t = &conf->tenants[i];
-		for (size_t k = 0; k < t->issuer_count; k++) {
-			struct auth_keyset *ks = NULL;
-			const char *why = "";
-			if (auth_keyset_load(&ks, t->issuers[k].keys, &why)) {
-				fprintf(stderr, "%s: tenants.%s.issuers[%zu].keys: "
-					"%s: %s\n", conf->file, t->name, k,
-					t->issuers[k].keys, why);
-				bad++;
-			}
-			auth_keyset_free(ks);
-		}
-	}
-	return bad;
-}
-
 int cli_check_config(const char *path)
 {
-	struct conf *conf = load(path);
-	int bad;
+	struct conf *conf = load(path, true);
 
 	if (!conf)
 		return 1;
-	bad = check_keys(conf);
 	conf_free(conf);
-	if (bad)
-		return 1;
 	printf("%s: configuration is valid\n", path);
 	return 0;
 }
@@ -138,7 +123,7 @@ int cli_user(int argc, char **argv)
 		fprintf(stderr, "usage: wtpfd user add|del -c FILE TENANT USER [PASSWORD|-]\n");
 		return 2;
 	}
-	conf = load(argv[3]);
+	conf = load(argv[3], false);
 	if (!conf)
 		return 1;
 	t = conf_tenant_find(conf, argv[4]);
@@ -193,7 +178,7 @@ int cli_token(int argc, char **argv)
 			"[-i IMPU] [-l TTL]\n");
 		return 2;
 	}
-	if (!(conf = load(path)))
+	if (!(conf = load(path, false)))
 		return 1;
 	t = conf_tenant_find(conf, tenant);
 	is = t ? hs_issuer(t, &ks) : NULL;

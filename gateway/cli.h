@@ -6,6 +6,13 @@
 #ifndef WTPF_CLI_H
 #define WTPF_CLI_H
 
+/**
+ * Loads the token issuer's key file @p path as the edge will, and frees it
+ * (conf_key_check_h: conf_load_keys() reports what fails at its line).
+ * Returns 0, or an errno code with @p *why set.
+ */
+int cli_key_check(const char *path, const char **why);
+
 /** Validates @p path, including the tenants' key files. 0 when valid. */
 int cli_check_config(const char *path);
 

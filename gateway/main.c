@@ -28,11 +28,16 @@
 #include <sofia-sip/su_glib.h>
 
 #define SHUTDOWN_GRACE_MS 3000
+#define CDR_PURGE_EVERY_S 3600     /* call records past store.cdr_days go hourly */
+#define CDR_PURGE_BATCH 500        /* records deleted in one turn of the loop */
+#define CDR_PURGE_PAUSE_MS 20      /* between two batches of one purge */
 
 struct gw {
 	GMainLoop *loop;
 	su_root_t *root;
 	struct conf *conf;
+	const struct conf *start_conf;  /**< the one the parts that a reload
+					     cannot change started with */
 	struct store *store;
 	struct ident *ident;
 	struct wic *wic;
@@ -44,6 +49,10 @@ struct gw {
 	struct api_src api;
 	const char *conf_path;
 	GSList *old_confs;         /**< replaced by reloads, kept: still borrowed */
+	guint purge_hourly;        /**< the hourly call-record purge */
+	guint purge_step;          /**< the next batch of a purge under way, or 0 */
+	long long purge_before;    /**< that purge's bound (Unix ms) */
+	size_t purged;             /**< records it deleted so far */
 	gint64 stop_deadline;
 	int exit_code;
 };
@@ -111,56 +120,175 @@ static void gw_log_format(const struct conf *conf)
 	log_format_set(fmt);
 }
 
+/* ---- call record retention (store.cdr_days) ----------------------- */
+
+/* One batch of the purge under way; again after a pause while batches
+ * come back full, so that a large purge never holds the loop for long. */
+static gboolean gw_purge_step(gpointer arg)
+{
+	struct gw *gw = arg;
+	size_t n = 0;
+	int err = store_cdr_purge_some(gw->store, gw->purge_before,
+				       CDR_PURGE_BATCH, &n);
+
+	gw->purged += n;
+	if (!err && n == CDR_PURGE_BATCH)
+		return G_SOURCE_CONTINUE;
+	if (err)
+		log_err("main", 0, "call records: purge failed: %s", strerror(err));
+	if (gw->purged)
+		log_info("main", 0, "call records: %zu older than %d days deleted",
+			 gw->purged, gw->conf->store.cdr_days);
+	gw->purge_step = 0;
+	return G_SOURCE_REMOVE;
+}
+
+/* Starts deleting the records that ended more than store.cdr_days ago
+ * (0: none), unless a purge is under way. */
+static void gw_purge_start(struct gw *gw)
+{
+	int days = gw->conf->store.cdr_days;
+
+	if (!days || gw->purge_step)
+		return;
+	gw->purge_before = g_get_real_time() / 1000 - (long long)days * 86400000;
+	gw->purged = 0;
+	if (gw_purge_step(gw) == G_SOURCE_CONTINUE)
+		gw->purge_step = g_timeout_add(CDR_PURGE_PAUSE_MS, gw_purge_step, gw);
+}
+
+static gboolean gw_purge_hourly(gpointer arg)
+{
+	gw_purge_start(arg);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- reload -------------------------------------------------------- */
+
+/* Hands @p conf to the parts that take a reload, all or none: each part
+ * takes it whole or not at all, and a part that refuses it sends those
+ * before it back to the running configuration. Returns 0; EINVAL, nothing
+ * changed; or EIO when even that failed (see the log). */
+static int gw_apply(struct gw *gw, const struct conf *conf)
+{
+	int err = wic_reload(gw->wic, conf), back = 0;
+
+	if (err)
+		return EINVAL;
+	err = svc_reload(gw->svc, conf);
+	if (!err) {
+		err = ident_reload(gw->ident, conf);
+		if (err)
+			back |= svc_reload(gw->svc, gw->conf);
+	}
+	if (err)
+		back |= wic_reload(gw->wic, gw->conf);
+	if (back)
+		log_err("main", 0, "reload failed part way and the running "
+			"configuration could not be restored everywhere");
+	return !err ? 0 : back ? EIO : EINVAL;
+}
+
+/* Appends @p key to the GString @p arg, with a log line. */
+static void gw_restart_note(void *arg, const char *key)
+{
+	log_warn("main", 0, "%s changed: needs a restart; the running value "
+		 "stays", key);
+	g_string_append_printf(arg, "%s\n", key);
+}
+
+/* Loads @p conf's admin token ahead of the swap. 0, or EINVAL with errs. */
+static int gw_token(const struct conf *conf, char **tokp, char **errs)
+{
+	char why[300];
+	const char *file = conf->admin.token_file;
+
+	*tokp = NULL;
+	if (!*file || !conf_token_read(file, tokp, why, sizeof why))
+		return 0;
+	if (asprintf(errs, "%s: admin.token_file: '%s': %s", conf->file, file,
+		     why) < 0)
+		*errs = NULL;
+	return EINVAL;
+}
+
+/* Refuses a reload: logs @p errs, frees @p conf. Returns @p err. */
+static int gw_refuse(struct conf *conf, const char *errs, int err)
+{
+	log_err("main", 0, "reload refused, the running configuration "
+		"stays:\n%s", errs && *errs ? errs : "configuration error");
+	conf_free(conf);
+	return err;
+}
+
 /*
- * SIGHUP: loads the configuration again and, when it is valid, hands it to
- * every part: tenants, identity sets, ranges, limits and token keys change;
- * registrations and calls stay. A configuration with errors is refused with
- * them, and the running one stays.
+ * SIGHUP and POST /api/reload: loads the configuration again, with every
+ * issuer's keys and the admin token, and only when all of it is good hands
+ * it to every part: tenants, identity sets, ranges, limits, services and
+ * token keys change; registrations and calls stay. A configuration with
+ * errors is refused with them and the running one stays whole. Options
+ * read only at start whose value in the file is not the one they started
+ * with are named in @p msgs (and logged): they keep their running values.
  */
-static int gw_reload(void *arg, char **errs)
+static int gw_reload(void *arg, char **msgs)
 {
 	struct gw *gw = arg;
 	struct conf *conf = NULL;
+	char *token = NULL;
+	GString *restart;
+	int err, days;
 
-	*errs = NULL;
-	if (conf_load(gw->conf_path, &conf, errs)) {
-		log_err("main", 0, "reload refused, the running configuration "
-			"stays:\n%s", *errs ? *errs : "configuration error");
-		return EINVAL;
-	}
+	*msgs = NULL;
+	if (conf_load_keys(gw->conf_path, cli_key_check, &conf, msgs))
+		return gw_refuse(NULL, *msgs, EINVAL);
 	if (!gw_same_trunks(gw->conf, conf)) {
-		*errs = strdup("the trunks changed (restart to apply)");
-		log_err("main", 0, "reload refused: %s; the running configuration "
-			"stays", *errs);
-		conf_free(conf);
+		*msgs = strdup("the trunks changed (restart to apply)");
+		return gw_refuse(conf, *msgs, EINVAL);
+	}
+	if (gw_token(conf, &token, msgs))
+		return gw_refuse(conf, *msgs, EINVAL);
+	err = gw_apply(gw, conf);
+	if (err == EINVAL) {
+		free(token);
+		*msgs = strdup("a part of the gateway refused the configuration; "
+			       "see the log");
+		/* a part may have held it for a moment: keep it alive */
+		gw->old_confs = g_slist_prepend(gw->old_confs, conf);
+		log_err("main", 0, "reload refused, the running configuration "
+			"stays: %s", *msgs);
 		return EINVAL;
 	}
-	if (svc_reload(gw->svc, conf) || wic_reload(gw->wic, conf) ||
-	    ident_reload(gw->ident, conf)) {
-		/* the edge may have taken it: keep it alive either way */
-		*errs = strdup("reload failed part way; see the log");
-		log_err("main", 0, "%s", *errs);
+	if (err) {
+		free(token);
+		*msgs = strdup("reload failed part way; see the log");
 		gw->old_confs = g_slist_prepend(gw->old_confs, conf);
 		return EIO;
 	}
 	call_core_reload(gw->calls, conf);
-	admin_reload(gw->admin, &conf->admin);
+	admin_token_set(gw->admin, token);
 	gw_log_format(conf);
+	restart = g_string_new(NULL);
+	conf_restart_changes(gw->start_conf, conf, gw_restart_note, restart);
+	*msgs = restart->len ? strdup(restart->str) : NULL;
+	g_string_free(restart, TRUE);
+	days = gw->conf->store.cdr_days;
 	gw->old_confs = g_slist_prepend(gw->old_confs, gw->conf);
 	gw->conf = conf;
 	gw_trunks_apply(gw);
 	log_info("main", 0, "configuration reloaded");
+	if (conf->store.cdr_days != days)
+		gw_purge_start(gw);
 	return 0;
 }
 
 static gboolean on_reload(gpointer arg)
 {
 	struct gw *gw = arg;
-	char *errs = NULL;
+	char *msgs = NULL;
 
 	log_info("main", 0, "SIGHUP: reloading %s", gw->conf_path);
-	(void)gw_reload(gw, &errs);
-	free(errs);
+	(void)gw_reload(gw, &msgs);
+	free(msgs);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -189,13 +317,14 @@ static int gw_start(struct gw *gw, const char *path)
 	char *errs = NULL;
 	int err;
 
-	err = conf_load(path, &gw->conf, &errs);
+	err = conf_load_keys(path, cli_key_check, &gw->conf, &errs);
 	if (err) {
 		fprintf(stderr, "%s", errs ? errs : "configuration error\n");
 		free(errs);
 		return err;
 	}
 	gw_log_format(gw->conf);
+	gw->start_conf = gw->conf;
 	err = store_open(&gw->store, gw->conf->store.path);
 	if (err)
 		return err;
@@ -221,11 +350,20 @@ static int gw_start(struct gw *gw, const char *path)
 		gw_trunks_apply(gw);
 		err = gw_admin_start(gw);
 	}
+	if (!err) {
+		gw_purge_start(gw);
+		gw->purge_hourly = g_timeout_add_seconds(CDR_PURGE_EVERY_S,
+							 gw_purge_hourly, gw);
+	}
 	return err;
 }
 
 static void gw_stop(struct gw *gw)
 {
+	if (gw->purge_hourly)
+		g_source_remove(gw->purge_hourly);
+	if (gw->purge_step)
+		g_source_remove(gw->purge_step);
 	admin_destroy(gw->admin);
 	call_core_destroy(gw->calls);
 	svc_destroy(gw->svc);

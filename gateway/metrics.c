@@ -30,7 +30,9 @@ static void metrics_identities(GString *b, const struct metrics_src *m)
 	const struct conf *conf = *m->conf;
 
 	head(b, "wtpf_identities_in_use", "gauge",
-	     "numbers allocated per tenant (in use or held)");
+	     "numbers allocated per tenant, held ones included (what "
+	     "max_identities limits; the API's identities_in_use plus "
+	     "identities_held)");
 	for (size_t i = 0; i < conf->tenant_count; i++)
 		g_string_append_printf(b, "wtpf_identities_in_use{tenant=\"%s\"} %zu\n",
 				       conf->tenants[i].name,
@@ -108,6 +110,17 @@ static void metrics_auth(GString *b, const struct metrics_src *m)
 	for (unsigned i = 0; i < WIC_AUTH_FAIL_COUNT; i++)
 		g_string_append_printf(b, "wtpf_auth_failures_total{reason=\"%s\"} %lu\n",
 				       wic_auth_fail_name(i), wic_auth_failures(m->wic, i));
+	head(b, "wtpf_auth_lockouts_total", "counter",
+	     "addresses and users locked out after repeated failed authentication");
+	g_string_append_printf(b, "wtpf_auth_lockouts_total{kind=\"address\"} %lu\n",
+			       wic_limit_lockouts(m->wic, false));
+	g_string_append_printf(b, "wtpf_auth_lockouts_total{kind=\"user\"} %lu\n",
+			       wic_limit_lockouts(m->wic, true));
+	head(b, "wtpf_overload_refusals_total", "counter",
+	     "connections and requests refused by the limits, by reason");
+	for (unsigned i = 0; i < WIC_LIMIT_COUNT; i++)
+		g_string_append_printf(b, "wtpf_overload_refusals_total{reason=\"%s\"} %lu\n",
+				       wic_limit_name(i), wic_limit_refusals(m->wic, i));
 }
 
 static void histo_print(GString *b, const char *side, const char *kind,

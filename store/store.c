@@ -316,7 +316,8 @@ int store_cdr_foreach(struct store *st, const struct store_cdr_filter *f,
 
 	if (!f)
 		f = &all;
-	if (!st || !fn || f->since < 0 || f->until < 0 || f->after_id < 0)
+	if (!st || !fn || f->since < 0 || f->until < 0 || f->after_id < 0 ||
+	    f->before_id < 0)
 		return EINVAL;
 	/* A tenant too long to be stored has no records to list. */
 	if (f->tenant && !FITS0(f->tenant, struct store_cdr, tenant))
@@ -333,4 +334,16 @@ int store_cdr_purge(struct store *st, long long before, size_t *count)
 	if (!st || before < 0)
 		return EINVAL;
 	return st->ops->cdr_purge(st->be, before, count ? count : &n);
+}
+
+int store_cdr_purge_some(struct store *st, long long before, size_t max,
+			 size_t *count)
+{
+	size_t n;
+
+	if (count)
+		*count = 0;
+	if (!st || before < 0)
+		return EINVAL;
+	return st->ops->cdr_purge_some(st->be, before, max, count ? count : &n);
 }

@@ -1,9 +1,10 @@
 /**
  * @file store.h  What must survive a restart, behind one small interface.
  *
- * Issue 2 keeps users and their digest HA1 values (never passwords); later
- * issues add identities, service settings and call records. The only back-end
- * today is SQLite (WAL mode, schema versioned with migrations); others plug in
+ * It keeps digest users (their HA1 values, never passwords), the numbers
+ * allocated to users and their devices, diversion settings, paused agents
+ * and call detail records. The only back-end today is SQLite (WAL mode,
+ * schema versioned with migrations); others plug in
  * through the operation table of store_impl.h. Calls are synchronous; most
  * are single-row statements on an indexed key, and the walks and purges
  * state their cost.
@@ -175,12 +176,16 @@ struct store_cdr {
 	char services[2048];       /**< JSON array of what the services did */
 };
 
-/** Which records store_cdr_foreach() walks; zeroed: all. */
+/** Which records store_cdr_foreach() walks, and in which order; zeroed:
+ * all, oldest first. */
 struct store_cdr_filter {
 	const char *tenant;        /**< only this tenant's ("" too), or NULL */
 	long long since, until;    /**< ended in [since, until) (ms); 0: open end */
 	long long after_id;        /**< only ids above it (paging); 0: from the first */
 	size_t limit;              /**< at most this many; 0: no limit */
+	long long before_id;       /**< only ids below it (paging newest first);
+				        0: up to the last */
+	bool newest_first;         /**< highest id first (with limit: the latest) */
 };
 
 /**
@@ -195,12 +200,14 @@ int store_cdr_add(struct store *st, struct store_cdr *c);
 typedef int store_cdr_f(void *arg, const struct store_cdr *c);
 
 /**
- * Walks the records @p f selects (NULL: all), oldest id first, calling
- * @p fn with a record valid for the call only; @p fn must not add, walk
- * or purge records (the walk is one open read). To page, pass the last id
- * seen as the next after_id. Returns 0, EINVAL (no store or function; a negative time or
- * id), EIO, or what @p fn returned. O(records after after_id) when a
- * tenant or time is given, else O(records returned).
+ * Walks the records @p f selects (NULL: all), oldest id first (newest
+ * first with f->newest_first), calling @p fn with a record valid for the
+ * call only; @p fn must not add, walk or purge records (the walk is one
+ * open read). To page, pass the last id seen as the next after_id (newest
+ * first: as the next before_id). Returns 0, EINVAL (no store or function;
+ * a negative time or id), EIO, or what @p fn returned. O(records between
+ * after_id and before_id) when a tenant or time is given, else O(records
+ * returned).
  */
 int store_cdr_foreach(struct store *st, const struct store_cdr_filter *f,
 		      store_cdr_f *fn, void *arg);
@@ -211,5 +218,13 @@ int store_cdr_foreach(struct store *st, const struct store_cdr_filter *f,
  * EIO; *@p count is 0 on error. O(records deleted), in one transaction.
  */
 int store_cdr_purge(struct store *st, long long before, size_t *count);
+
+/**
+ * As store_cdr_purge(), but deletes at most @p max records (0: no bound),
+ * so that a large purge can be spread over several short calls: repeat
+ * while *@p count == @p max. O(@p max) through the index on the end time.
+ */
+int store_cdr_purge_some(struct store *st, long long before, size_t max,
+			 size_t *count);
 
 #endif

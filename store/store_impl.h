@@ -19,7 +19,7 @@
 #include "store.h"
 
 /** The version of struct store_ops described here. */
-#define STORE_OPS_VERSION 4
+#define STORE_OPS_VERSION 5
 
 struct store_ops {
 	/** STORE_OPS_VERSION as the back-end was built; store.c refuses others. */
@@ -100,6 +100,13 @@ struct store_ops {
 	int (*cdr_foreach)(void *be, const struct store_cdr_filter *f,
 			   store_cdr_f *fn, void *arg);
 	int (*cdr_purge)(void *be, long long before, size_t *count);
+
+	/* Version 5: the filter of cdr_foreach() has before_id (not negative;
+	 * 0: no bound) and newest_first; cdr_purge_some() deletes at most
+	 * @p max of the records cdr_purge() would (0: no bound), its count as
+	 * cdr_purge()'s. */
+	int (*cdr_purge_some)(void *be, long long before, size_t max,
+			      size_t *count);
 };
 
 /** The SQLite back-end (store_sqlite.c). */

@@ -470,4 +470,5 @@ const struct store_ops store_sqlite_ops = {
 	.cdr_add = sq_cdr_add,
 	.cdr_foreach = sq_cdr_foreach,
 	.cdr_purge = sq_cdr_purge,
+	.cdr_purge_some = sq_cdr_purge_some,
 };

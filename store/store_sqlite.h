@@ -18,7 +18,7 @@ struct sq {
 	sqlite3_stmt *d_put, *d_del;                /* devices */
 	sqlite3_stmt *v_put, *v_get, *v_del, *v_all, *v_tenant; /* diversions */
 	sqlite3_stmt *g_pause, *g_paused;           /* agents */
-	sqlite3_stmt *c_add, *c_list, *c_purge;     /* call detail records */
+	sqlite3_stmt *c_add, *c_list, *c_list_desc, *c_purge;   /* call records */
 };
 
 /** Resets a kept statement for its next use. */
@@ -79,5 +79,6 @@ int sq_cdr_add(void *be, struct store_cdr *c);
 int sq_cdr_foreach(void *be, const struct store_cdr_filter *f,
 		   store_cdr_f *fn, void *arg);
 int sq_cdr_purge(void *be, long long before, size_t *count);
+int sq_cdr_purge_some(void *be, long long before, size_t max, size_t *count);
 
 #endif

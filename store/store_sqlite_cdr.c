@@ -3,10 +3,12 @@
  *
  * One row per finished call, appended and never changed; the id is an
  * AUTOINCREMENT key, so ids only grow, even across purges, and a reader
- * pages with "ids above the last one seen". The walk is one kept statement
- * whose filters are all parameters (an unused one is NULL, 0 or -1): it
- * runs along the id, so paging is cheap, and the index on ended keeps
- * purges cheap. Each statement is its own transaction (WAL,
+ * pages with "ids above the last one seen" (or, newest first, "below").
+ * The walk is one kept statement per order whose filters are all
+ * parameters (an unused one is NULL, 0, -1 or the largest id): it runs
+ * along the id, so paging is cheap either way, and the index on ended
+ * keeps purges cheap; a purge takes at most a given number of rows, found
+ * through that index. Each statement is its own transaction (WAL,
  * synchronous=NORMAL).
  */
 #include "store_sqlite.h"
@@ -22,12 +24,17 @@
 	"INSERT INTO cdrs (corr, tenant, direction, user, remote, started," \
 	" answered, ended, status, reason, legs, services)" \
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-#define SQL_C_LIST \
+#define SQL_C_SELECT \
 	"SELECT id, corr, tenant, direction, user, remote, started, answered," \
 	" ended, status, reason, legs, services FROM cdrs" \
 	" WHERE (?1 IS NULL OR tenant = ?1) AND (?2 = 0 OR ended >= ?2)" \
-	" AND (?3 = 0 OR ended < ?3) AND id > ?4 ORDER BY id LIMIT ?5"
-#define SQL_C_PURGE "DELETE FROM cdrs WHERE ended < ?1"
+	" AND (?3 = 0 OR ended < ?3) AND id > ?4 AND id < ?6"
+#define SQL_C_LIST SQL_C_SELECT " ORDER BY id LIMIT ?5"
+#define SQL_C_LIST_DESC SQL_C_SELECT " ORDER BY id DESC LIMIT ?5"
+/* LIMIT -1: every row */
+#define SQL_C_PURGE \
+	"DELETE FROM cdrs WHERE id IN" \
+	" (SELECT id FROM cdrs WHERE ended < ?1 LIMIT ?2)"
 
 int sq_cdr_prepare(struct sq *sq)
 {
@@ -35,6 +42,8 @@ int sq_cdr_prepare(struct sq *sq)
 
 	if (!err)
 		err = sq_prepare_one(sq->db, SQL_C_LIST, &sq->c_list);
+	if (!err)
+		err = sq_prepare_one(sq->db, SQL_C_LIST_DESC, &sq->c_list_desc);
 	if (!err)
 		err = sq_prepare_one(sq->db, SQL_C_PURGE, &sq->c_purge);
 	return err;
@@ -45,6 +54,7 @@ void sq_cdr_finalize(struct sq *sq)
 	/* finalize() only repeats the last step's error, already handled. */
 	(void)sqlite3_finalize(sq->c_add);
 	(void)sqlite3_finalize(sq->c_list);
+	(void)sqlite3_finalize(sq->c_list_desc);
 	(void)sqlite3_finalize(sq->c_purge);
 }
 
@@ -112,6 +122,8 @@ static int sq_cdr_bind_filter(struct sq *sq, sqlite3_stmt *st,
 		err = sq_bind_int(sq, st, 4, f->after_id);
 	if (!err)
 		err = sq_bind_int(sq, st, 5, limit);
+	if (!err)
+		err = sq_bind_int(sq, st, 6, f->before_id ? f->before_id : LLONG_MAX);
 	return err;
 }
 
@@ -119,7 +131,7 @@ int sq_cdr_foreach(void *be, const struct store_cdr_filter *f,
 		   store_cdr_f *fn, void *arg)
 {
 	struct sq *sq = be;
-	sqlite3_stmt *st = sq->c_list;
+	sqlite3_stmt *st = f->newest_first ? sq->c_list_desc : sq->c_list;
 	struct store_cdr c;
 	int rc = SQLITE_DONE, err = sq_cdr_bind_filter(sq, st, f);
 
@@ -142,10 +154,18 @@ int sq_cdr_foreach(void *be, const struct store_cdr_filter *f,
 
 int sq_cdr_purge(void *be, long long before, size_t *count)
 {
+	return sq_cdr_purge_some(be, before, 0, count);
+}
+
+int sq_cdr_purge_some(void *be, long long before, size_t max, size_t *count)
+{
 	struct sq *sq = be;
 	char key[32];
 	int err = sq_bind_int(sq, sq->c_purge, 1, before);
 
+	if (!err)
+		err = sq_bind_int(sq, sq->c_purge, 2, max && max <= (size_t)LLONG_MAX ?
+				  (long long)max : -1);
 	snprintf(key, sizeof key, "before %lld", before);
 	if (!err)
 		err = sq_step_done(sq, sq->c_purge, "purge call records", key);

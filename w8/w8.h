@@ -162,6 +162,9 @@ int w8_leg_invite_local(struct w8_trunk *t, const struct w8_call_params *p,
 			const char *called, w8_leg_h *h, void *arg,
 			struct w8_leg **legp);
 
+/** True for a leg of a local call (w8_leg_invite_local(), either end). */
+bool w8_leg_is_local(const struct w8_leg *leg);
+
 /** Binds an incoming leg to its handler. */
 void w8_leg_bind(struct w8_leg *leg, w8_leg_h *h, void *arg);
 

@@ -169,11 +169,13 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 	leg_own_updates(leg);
 	leg->h = h;
 	leg->arg = arg;
+	leg->pcscf = (size_t)(pc - t->pcscf);
 	/* Our Contact names the caller, not the range (no ;bnc): requests of
 	 * the dialog come back for this user. */
 	nua_invite(leg->nh, NUTAG_URL(ruri),
 		   NUTAG_INITIAL_ROUTE_STR(initial_route(home, t, pc)),
-		   SIPTAG_CONTACT_STR(w8_contact(home, t, identity_user(home, p->identity))),
+		   SIPTAG_CONTACT_STR(w8_contact_via(home, t, pc,
+						     identity_user(home, p->identity))),
 		   SIPTAG_HEADER_STR(ident),
 		   TAG_IF(p->extra, SIPTAG_HEADER_STR(p->extra)),
 		   TAG_IF(p->privacy, SIPTAG_PRIVACY_STR(p->privacy)),
@@ -206,6 +208,12 @@ int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
 		leg->answered = true;
 	if (update && status >= 200)
 		leg->update = NULL;
+	/* nua keeps the phrase's pointer, not a copy, until its stack makes
+	 * the response, later in the loop: a phrase borrowed from an event or
+	 * a message (a response relayed from the other side) is gone by then.
+	 * The handle's home keeps a copy as long as the dialog. */
+	if (phrase)
+		phrase = su_strdup(nua_handle_home(leg->nh), phrase);
 	nua_respond(leg->nh, status, phrase,
 		    TAG_IF(update, NUTAG_WITH(update)),
 		    /* IMS asked for reliable provisionals: nua sends them and
@@ -312,9 +320,16 @@ const char *w8_leg_call_id(const struct w8_leg *leg)
 /* A transaction with the serving P-CSCF failed in a way that blames it. */
 static void leg_blame_pcscf(struct w8_leg *leg, int status)
 {
-	if (status == 408 || status == 503)
-		w8_pcscf_failed(leg->trunk, status == 408 ? "INVITE timed out"
-							  : "INVITE got 503");
+	const char *why = status == 408 ? "INVITE timed out" : "INVITE got 503";
+
+	if (status != 408 && status != 503)
+		return;
+	/* an INVITE of ours: the P-CSCF it went through, whichever serves
+	 * now; a re-INVITE on an incoming leg: the serving one */
+	if (leg->incoming)
+		w8_pcscf_failed(leg->trunk, why);
+	else
+		w8_pcscf_down(leg->trunk, leg->pcscf, why);
 }
 
 static void leg_on_invite_response(struct w8_leg *leg, int status,

@@ -272,3 +272,8 @@ void w8_loop_stop(struct w8 *w8)
 		g_queue_free(w8->loop_q);
 	w8->loop_q = NULL;
 }
+
+bool w8_leg_is_local(const struct w8_leg *leg)
+{
+	return leg && leg->loop;
+}

@@ -78,32 +78,57 @@ int w8_pcscf_load(struct w8_trunk *t)
 	return 0;
 }
 
-const struct w8_pcscf *w8_pcscf_serving(const struct w8_trunk *t)
+/* The index of the P-CSCF new requests go through: registration mode the
+ * one registered through (or being), static mode the first one up; -1
+ * in static mode when none is up. */
+static long serving_index(const struct w8_trunk *t)
 {
 	if (t->conf->mode_id == CONF_TRUNK_REGISTRATION)
-		return t->reg.registered ? &t->pcscf[t->serving] : NULL;
+		return (long)t->serving;
 	for (size_t i = 0; i < t->pcscf_count; i++)
 		if (t->pcscf[i].up)
-			return &t->pcscf[i];
-	return NULL;
+			return (long)i;
+	return -1;
 }
 
-void w8_pcscf_failed(struct w8_trunk *t, const char *why)
+const struct w8_pcscf *w8_pcscf_serving(const struct w8_trunk *t)
 {
-	struct w8_pcscf *p = &t->pcscf[t->serving];
-	size_t next = (t->serving + 1) % t->pcscf_count;
+	long i = serving_index(t);
 
-	if (t->stopping)
+	if (t->conf->mode_id == CONF_TRUNK_REGISTRATION)
+		return t->reg.registered ? &t->pcscf[i] : NULL;
+	return i < 0 ? NULL : &t->pcscf[i];
+}
+
+void w8_pcscf_down(struct w8_trunk *t, size_t index, const char *why)
+{
+	struct w8_pcscf *p;
+	size_t next;
+
+	if (t->stopping || index >= t->pcscf_count)
 		return;
+	p = &t->pcscf[index];
+	next = (index + 1) % t->pcscf_count;
 	p->up = false;
 	w8_trunk_error(t, "P-CSCF %s failed: %s", p->uri, why);
-	if (t->conf->mode_id != CONF_TRUNK_REGISTRATION)
+	/* registration mode moves on only when the one it uses failed */
+	if (t->conf->mode_id != CONF_TRUNK_REGISTRATION || index != t->serving)
 		return;
 	if (next != t->serving)
 		log_info("w8", 0, "trunk %s: failing over to P-CSCF %s",
 			 t->conf->name, t->pcscf[next].uri);
 	t->serving = next;
 	w8_reg_restart(t);
+}
+
+void w8_pcscf_failed(struct w8_trunk *t, const char *why)
+{
+	long i = serving_index(t);
+
+	if (i < 0)
+		w8_trunk_error(t, "no P-CSCF is up: %s", why);
+	else
+		w8_pcscf_down(t, (size_t)i, why);
 }
 
 void w8_pcscf_ok(struct w8_trunk *t, size_t index)
@@ -162,13 +187,21 @@ const char *w8_pcscf_transport(const struct w8_pcscf *pc)
 	return "udp";
 }
 
-char *w8_contact(su_home_t *home, const struct w8_trunk *t, const char *user)
+char *w8_contact_via(su_home_t *home, const struct w8_trunk *t,
+		    const struct w8_pcscf *via, const char *user)
 {
-	const struct w8_pcscf *p = &t->pcscf[t->serving];
+	const char *tp = w8_pcscf_transport(via);
 
 	if (!user || !*user)
-		return su_sprintf(home, "<sip:%s;transport=%s>", t->local_host,
-				  w8_pcscf_transport(p));
+		return su_sprintf(home, "<sip:%s;transport=%s>", t->local_host, tp);
 	return su_sprintf(home, "<sip:%s@%s;transport=%s>", user, t->local_host,
-			  w8_pcscf_transport(p));
+			  tp);
+}
+
+char *w8_contact(su_home_t *home, const struct w8_trunk *t, const char *user)
+{
+	long i = serving_index(t);
+
+	return w8_contact_via(home, t, &t->pcscf[i < 0 ? (long)t->serving : i],
+			      user);
 }

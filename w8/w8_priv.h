@@ -91,11 +91,34 @@ struct w8 {
 
 /* w8_pcscf.c */
 int w8_pcscf_load(struct w8_trunk *t);
+
+/** The P-CSCF new requests go through: registration mode the one the
+ *  trunk is registered through (NULL while not registered), static mode
+ *  the first of the list that is up (NULL: none). */
 const struct w8_pcscf *w8_pcscf_serving(const struct w8_trunk *t);
+
+/** A request through the P-CSCF t->pcscf[@p index] failed in a way that
+ *  blames it: marks that one down; in registration mode, when it is the
+ *  one registered through, the trunk fails over to the next. Callers that
+ *  know which P-CSCF a request went through name it here. */
+void w8_pcscf_down(struct w8_trunk *t, size_t index, const char *why);
+
+/** As w8_pcscf_down() for the one w8_pcscf_serving() names now (static
+ *  mode: the first one up), for callers that did not keep which one a
+ *  request went through. */
 void w8_pcscf_failed(struct w8_trunk *t, const char *why);
+
 void w8_pcscf_ok(struct w8_trunk *t, size_t index);
 bool w8_pcscf_is_source(const struct w8_trunk *t, const msg_t *msg);
 const char *w8_pcscf_transport(const struct w8_pcscf *pc);
+
+/** Our Contact for a request or answer through @p via: the bind address
+ *  with @p via's transport, and @p user (may be NULL) as user part. */
+char *w8_contact_via(su_home_t *home, const struct w8_trunk *t,
+		    const struct w8_pcscf *via, const char *user);
+
+/** w8_contact_via() through the serving P-CSCF (static mode: the first
+ *  one up; the first of the list when none is). */
 char *w8_contact(su_home_t *home, const struct w8_trunk *t, const char *user);
 void w8_trunk_error(struct w8_trunk *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -123,6 +146,7 @@ struct w8_leg {
 	void *arg;
 	char call_id[128];
 	char called[64];     /**< incoming: the number called, for our Contact */
+	size_t pcscf;        /**< outgoing: the P-CSCF its INVITE went through */
 	bool require_100rel; /**< incoming: IMS required reliable provisionals */
 	bool incoming;
 	bool answered;       /**< a 2xx to the initial INVITE went or came */

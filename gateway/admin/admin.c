@@ -63,12 +63,17 @@ void admin_json(struct admin_resp *rs, int status, void *j)
 void admin_error(struct admin_resp *rs, int status, const char *fmt, ...)
 {
 	char msg[256];
+	gchar *valid;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	admin_json(rs, status, json_pack("{s:s}", "error", msg));
+	/* a path or name from the request need not be UTF-8, nor is a cut
+	 * one (%.100s): a JSON string must be, or json_pack() gives NULL */
+	valid = g_utf8_make_valid(msg, -1);
+	admin_json(rs, status, json_pack("{s:s}", "error", valid));
+	g_free(valid);
 }
 
 /* ---- routing ------------------------------------------------------- */
@@ -112,34 +117,29 @@ static bool admin_authorised(const struct admin *a, const char *auth)
 	return strlen(auth) == n && !CRYPTO_memcmp(auth, a->token, n);
 }
 
-static void admin_dispatch(struct admin *a, struct admin_pss *pss,
-			   struct admin_resp *rs)
+void admin_handle(struct admin *a, const struct admin_req *req,
+		  const char *auth, bool too_large, struct admin_resp *rs)
 {
-	struct admin_req rq = {
-		.method = pss->method, .path = pss->path,
-		.query = pss->query ? pss->query : "",
-		.body = pss->req_body ? pss->req_body->str : "",
-		.body_len = pss->req_body ? pss->req_body->len : 0,
-	};
+	struct admin_req rq = *req;
 	bool path_known = false;
 
 	for (size_t i = 0; i < a->nroutes; i++) {
 		const struct admin_route *r = &a->routes[i];
-		if (!route_match(r->pattern, pss->path, &rq))
+		if (!route_match(r->pattern, rq.path, &rq))
 			continue;
 		path_known = true;
-		if (strcmp(r->method, pss->method)) {
+		if (strcmp(r->method, rq.method)) {
 			for (size_t k = 0; k < rq.nargs; k++)
 				g_free((char *)rq.args[k]);
 			continue;
 		}
-		if (pss->too_large)
+		if (too_large)
 			admin_error(rs, 413, "request body larger than %d bytes",
 				    ADMIN_MAX_BODY);
 		else if (!r->open && !a->token)
 			admin_error(rs, 403, "no admin token is configured "
 				    "(admin.token_file)");
-		else if (!r->open && !admin_authorised(a, pss->auth))
+		else if (!r->open && !admin_authorised(a, auth))
 			admin_error(rs, 401, "missing or wrong admin token "
 				    "(Authorization: Bearer ...)");
 		else
@@ -149,10 +149,23 @@ static void admin_dispatch(struct admin *a, struct admin_pss *pss,
 		return;
 	}
 	if (path_known)
-		admin_error(rs, 405, "%s is not allowed on %.100s", pss->method,
-			    pss->path);
+		admin_error(rs, 405, "%s is not allowed on %.100s", rq.method,
+			    rq.path);
 	else
-		admin_error(rs, 404, "no such path: %.100s", pss->path);
+		admin_error(rs, 404, "no such path: %.100s", rq.path);
+}
+
+static void admin_dispatch(struct admin *a, struct admin_pss *pss,
+			   struct admin_resp *rs)
+{
+	struct admin_req rq = {
+		.method = pss->method, .path = pss->path,
+		.query = pss->query ? pss->query : "",
+		.body = pss->req_body ? pss->req_body->str : "",
+		.body_len = pss->req_body ? pss->req_body->len : 0,
+	};
+
+	admin_handle(a, &rq, pss->auth, pss->too_large, rs);
 }
 
 /* ---- the HTTP side ------------------------------------------------- */
@@ -330,29 +343,30 @@ static int admin_cb(struct lws *wsi, enum lws_callback_reasons reason,
 
 /* ---- the listener -------------------------------------------------- */
 
-void admin_reload(struct admin *a, const struct conf_admin *c)
+void admin_token_set(struct admin *a, char *token)
 {
-	gchar *text = NULL;
-	GError *err = NULL;
+	free(a->token);
+	a->token = token;
+}
 
-	g_free(a->token);
-	a->token = NULL;
-	if (!c->token_file || !*c->token_file)
-		return;
-	if (!g_file_get_contents(c->token_file, &text, NULL, &err)) {
-		log_err("admin", 0, "admin token: %s; the API stays closed",
-			err->message);
-		g_error_free(err);
-		return;
+int admin_reload(struct admin *a, const struct conf_admin *c)
+{
+	char why[300];
+	char *tok = NULL;
+	int err;
+
+	if (!c->token_file || !*c->token_file) {
+		admin_token_set(a, NULL);
+		return 0;
 	}
-	g_strstrip(text);
-	if (strlen(text) < 16) {
-		log_err("admin", 0, "admin token in %s is shorter than 16 "
-			"characters; the API stays closed", c->token_file);
-		g_free(text);
-		return;
+	err = conf_token_read(c->token_file, &tok, why, sizeof why);
+	if (err) {
+		log_err("admin", 0, "admin token: %s: %s; %s", c->token_file, why,
+			a->token ? "the running token stays" : "the API stays closed");
+		return err;
 	}
-	a->token = text;
+	admin_token_set(a, tok);
+	return 0;
 }
 
 int admin_create(struct admin **ap, const struct conf_admin *c, void *gloop)
@@ -409,6 +423,6 @@ void admin_destroy(struct admin *a)
 		return;
 	if (a->lws)
 		lws_context_destroy(a->lws);
-	g_free(a->token);
+	free(a->token);
 	free(a);
 }

@@ -53,8 +53,15 @@ typedef void (admin_route_h)(void *arg, const struct admin_req *rq,
  */
 int admin_create(struct admin **ap, const struct conf_admin *c, void *gloop);
 
-/** Takes a reloaded configuration's token (@p c borrowed for the call). */
-void admin_reload(struct admin *a, const struct conf_admin *c);
+/**
+ * Reads the token of @p c's token_file (conf_token_read(); borrowed for the
+ * call) and takes it; no token_file closes the API. Returns 0, or an errno
+ * code after a log line, the running token kept (none at start: closed).
+ */
+int admin_reload(struct admin *a, const struct conf_admin *c);
+
+/** Takes @p token (malloc'd; NULL closes the API) in place of the running one. */
+void admin_token_set(struct admin *a, char *token);
 
 /**
  * Serves @p method on paths matching @p pattern, where a segment "{}"
@@ -63,6 +70,17 @@ void admin_reload(struct admin *a, const struct conf_admin *c);
  */
 int admin_route_add(struct admin *a, const char *method, const char *pattern,
 		    bool open, admin_route_h *h, void *arg);
+
+/**
+ * Answers one request read off the wire: finds its route (404, 405), checks
+ * the admin token in @p auth, the Authorization header's value or NULL
+ * (403, 401) and the body size (@p too_large: 413), then runs the route's
+ * handler. @p rq's method, path, query and body are read; its args are
+ * filled here. The listener calls it for every request; tests call it
+ * directly. @p rs as a handler gets it (status 200, an empty body).
+ */
+void admin_handle(struct admin *a, const struct admin_req *rq,
+		  const char *auth, bool too_large, struct admin_resp *rs);
 
 /** Answers @p status with the JSON value @p j (reference stolen). */
 void admin_json(struct admin_resp *rs, int status, void *j);

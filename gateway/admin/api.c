@@ -173,27 +173,41 @@ static void api_trunks(void *arg, const struct admin_req *rq,
 	admin_json(rs, 200, list);
 }
 
-static void api_reload(void *arg, const struct admin_req *rq,
-		       struct admin_resp *rs)
+/* The lines of @p text as a JSON array of strings. */
+static json_t *api_lines(const char *text)
 {
-	struct api_src *src = arg;
-	char *errs = NULL;
-	json_t *lines;
+	json_t *lines = json_array();
+	gchar **v = g_strsplit(text ? text : "", "\n", -1);
 
-	(void)rq;
-	if (!src->reload(src->reload_arg, &errs)) {
-		admin_json(rs, 200, json_pack("{s:s}", "status", "reloaded"));
-		return;
-	}
-	lines = json_array();
-	gchar **v = g_strsplit(errs ? errs : "", "\n", -1);
 	for (gchar **p = v; *p; p++)
 		if (**p)
 			json_array_append_new(lines, json_string(*p));
 	g_strfreev(v);
-	free(errs);
-	admin_json(rs, 422, json_pack("{s:s, s:o}", "error", "configuration "
-		   "refused; the running one stays", "errors", lines));
+	return lines;
+}
+
+static void api_reload(void *arg, const struct admin_req *rq,
+		       struct admin_resp *rs)
+{
+	struct api_src *src = arg;
+	char *msgs = NULL;
+	json_t *j;
+	int err;
+
+	(void)rq;
+	err = src->reload(src->reload_arg, &msgs);
+	if (!err) {
+		j = json_pack("{s:s}", "status", "reloaded");
+		if (msgs && *msgs)
+			json_object_set_new(j, "restart_needed", api_lines(msgs));
+		admin_json(rs, 200, j);
+	} else {
+		admin_json(rs, 422, json_pack("{s:s, s:o}", "error", err == EIO ?
+			   "reload failed part way; see the log" :
+			   "configuration refused; the running one stays",
+			   "errors", api_lines(msgs)));
+	}
+	free(msgs);
 }
 
 int api_routes_add(struct admin *a, struct api_src *s)

@@ -28,9 +28,12 @@ struct api_src {
 	struct ident *ident;
 	struct store *store;
 	struct svc *svc;
-	/** Reloads the configuration as SIGHUP does: 0, or an errno code
-	 *  with the errors (malloc'd text, one per line) in @p errs. */
-	int (*reload)(void *arg, char **errs);
+	/** Reloads the configuration as SIGHUP does. Returns 0 with, in
+	 *  @p msgs, the keys of options that changed but need a restart (or
+	 *  NULL); EINVAL, the configuration refused and the running one kept
+	 *  whole; or EIO, applied part way. @p msgs then has the errors. Text
+	 *  malloc'd, one item a line; the caller frees it. */
+	int (*reload)(void *arg, char **msgs);
 	void *reload_arg;
 	long long started;           /**< Unix time the daemon started */
 };

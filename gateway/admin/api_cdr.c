@@ -1,8 +1,9 @@
 /**
  * @file api_cdr.c  GET /api/cdrs: call detail records from the store, as
  * JSON (default) or CSV (?format=csv), selected by ?tenant=, ?since= and
- * ?until= (Unix ms, on the end time), paged with ?after= (an id) and
- * ?limit= (at most 10000 a page; default 1000).
+ * ?until= (Unix ms, on the end time), oldest first or, with ?order=desc,
+ * newest first, paged with ?after= and ?before= (ids) and ?limit= (at
+ * most 10000 a page; default 1000).
  */
 #include "api_priv.h"
 #include "store/store.h"
@@ -89,14 +90,23 @@ static bool cdr_filter(struct api_src *src, const struct admin_req *rq,
 		       struct admin_resp *rs)
 {
 	long long limit = CDR_PAGE_DEFAULT;
+	char *order = api_query(rq, "order");
+	bool order_ok = !order || !strcmp(order, "asc") || !strcmp(order, "desc");
 
 	memset(f, 0, sizeof *f);
+	f->newest_first = order && !strcmp(order, "desc");
+	g_free(order);
+	if (!order_ok) {
+		admin_error(rs, 400, "'order' must be asc or desc");
+		return false;
+	}
 	*tenant = api_query(rq, "tenant");
 	if (*tenant && !api_tenant(src, *tenant, rs))
 		return false;
 	if (!cdr_arg(rq, "since", &f->since, rs) ||
 	    !cdr_arg(rq, "until", &f->until, rs) ||
 	    !cdr_arg(rq, "after", &f->after_id, rs) ||
+	    !cdr_arg(rq, "before", &f->before_id, rs) ||
 	    !cdr_arg(rq, "limit", &limit, rs))
 		return false;
 	if (limit < 1 || limit > CDR_PAGE_MAX) {

@@ -30,6 +30,36 @@ struct call *call_new(struct call_core *cc, enum call_dir dir)
 	return call;
 }
 
+bool call_tenant_full(const struct call *call)
+{
+	const struct conf_tenant *t = call->tenant[0] ?
+		conf_tenant_find(call->cc->conf, call->tenant) : NULL;
+	GHashTableIter it;
+	gpointer v;
+	int n = 0;
+
+	if (!t || !t->max_calls)
+		return false;
+	g_hash_table_iter_init(&it, call->cc->calls);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		const struct call *c = v;
+		/* a local call is two: its incoming half is not counted */
+		if (c == call || strcmp(c->tenant, call->tenant) ||
+		    (c->dir == CALL_IN && w8_leg_is_local(c->leg)))
+			continue;
+		if (++n >= t->max_calls)
+			return true;
+	}
+	return false;
+}
+
+const char *call_retry_after(const struct call *call, char *buf, size_t size)
+{
+	snprintf(buf, size, "Retry-After: %d\r\n",
+		 call->cc->conf->limits.retry_after);
+	return buf;
+}
+
 /* Makes in-dialog requests of @p wd find @p call. */
 void call_index(struct call *call, struct wic_dialog *wd)
 {

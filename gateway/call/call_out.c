@@ -226,6 +226,20 @@ void call_out_start(struct call_core *cc, struct wic_flow *flow,
 	call->wst = st;
 	snprintf(call->aor, sizeof call->aor, "%s", wic_flow_identity(flow));
 	out_party(call, flow);
+	if (call_tenant_full(call)) {
+		char ra[32];
+
+		log_warn("call", call->id, "tenant %s has its max_calls: 503",
+			 call->tenant);
+		wic_strans_reply(st, 503, "Too Many Calls For The Tenant",
+				 SIPTAG_HEADER_STR(call_retry_after(call, ra,
+								     sizeof ra)),
+				 TAG_END());
+		call->status = 503;
+		call->wst = NULL;
+		call_end(call, "tenant max_calls reached");
+		return;
+	}
 	if (!target || !*target) {
 		wic_strans_reply(st, 484, "No Number Dialled", TAG_END());
 		call->status = 484;

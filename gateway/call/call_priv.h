@@ -141,6 +141,13 @@ struct call_core {
 /* call.c */
 char *call_payload(const sip_t *sip);
 struct call *call_new(struct call_core *cc, enum call_dir dir);
+/**
+ * True when the tenant of @p call (call->tenant) already has its
+ * max_calls other calls; counted over the calls in progress.
+ */
+bool call_tenant_full(const struct call *call);
+/** "Retry-After: N\r\n" for the limits' 503s, in @p buf. */
+const char *call_retry_after(const struct call *call, char *buf, size_t size);
 void call_index(struct call *call, struct wic_dialog *wd);
 void call_end(struct call *call, const char *why);
 int call_status_map(int status);

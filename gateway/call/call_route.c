@@ -417,6 +417,16 @@ static void route_number(struct call *call, const char *called)
 			     "number outside every tenant's ranges");
 		return;
 	}
+	if (!w8_leg_is_local(call->leg) && call_tenant_full(call)) {
+		char ra[32];
+
+		call->status = 503;
+		w8_leg_respond(call->leg, 503, "Too Many Calls For The Tenant",
+			       NULL, call_retry_after(call, ra, sizeof ra));
+		call->w8_final_sent = true;
+		call_end(call, "tenant max_calls reached");
+		return;
+	}
 	snprintf(r->served, sizeof r->served, "%s", num);
 	visited_add(call, num);
 	free(r->plan);

@@ -21,6 +21,7 @@ static void wic_tick(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 	wic_reg_tick(wic->reg, now);
 	ident_tick(wic->ident, now);
 	wic_tl_tick(wic->tl, now);
+	wic_limits_tick(wic, now);
 }
 
 int wic_create(struct wic **wicp, su_root_t *root, void *gloop,
@@ -48,6 +49,8 @@ int wic_create(struct wic **wicp, su_root_t *root, void *gloop,
 		err = wic_reg_create(wic, &wic->reg);
 	if (!err)
 		err = wic_tl_create(wic, &wic->tl);
+	if (!err)
+		err = wic_limits_create(wic);
 	if (!err) {
 		wic->tick = su_timer_create(su_root_task(root), 1000);
 		if (!wic->tick || su_timer_set_for_ever(wic->tick, wic_tick,
@@ -116,6 +119,7 @@ void wic_destroy(struct wic *wic)
 	if (wic->tick)
 		su_timer_destroy(wic->tick);
 	wic_tl_destroy(wic->tl);
+	wic_limits_destroy(wic);
 	wic_reg_destroy(wic->reg);
 	auth_digest_free(wic->digest);
 	wic_tenants_free(wic);

@@ -80,6 +80,26 @@ const char *wic_auth_fail_name(enum wic_auth_fail why);
 /** Authentication failures counted for @p why since the start. */
 unsigned long wic_auth_failures(const struct wic *wic, enum wic_auth_fail why);
 
+/** Why the overload protection (configuration group `limits`) refused. */
+enum wic_limit {
+	WIC_LIMIT_CONNECTIONS,          /**< max_connections reached */
+	WIC_LIMIT_ADDRESS_CONNECTIONS,  /**< max_connections_per_address */
+	WIC_LIMIT_REGISTER_RATE,        /**< register_rate of an address */
+	WIC_LIMIT_INVITE_RATE,          /**< invite_rate of an address */
+	WIC_LIMIT_TRANSACTIONS,         /**< max_transactions pending */
+	WIC_LIMIT_LOCKED,               /**< a locked-out address or user */
+	WIC_LIMIT_COUNT
+};
+
+/** The metric label of @p why ("register_rate"...). */
+const char *wic_limit_name(enum wic_limit why);
+
+/** Requests or connections refused so far for @p why. */
+unsigned long wic_limit_refusals(const struct wic *wic, enum wic_limit why);
+
+/** Lockouts so far: of addresses, or (@p users) of users. */
+unsigned long wic_limit_lockouts(const struct wic *wic, bool users);
+
 /** What the SIP processing time histograms are kept for. */
 enum wic_sip_kind { WIC_SIP_REGISTER = 0, WIC_SIP_INVITE, WIC_SIP_OTHER,
 		    WIC_SIP_RESPONSE, WIC_SIP_KINDS };
@@ -160,7 +180,8 @@ typedef void (wic_response_h)(void *arg, struct wic_ctrans *ct, int status,
  * layer adds a Via with a fresh branch on top. For INVITE, a non-2xx final
  * response is ACKed by the layer; a 2xx is left to the caller. The
  * transaction lives until its final response or timeout; @p h is not called
- * after wic_ctrans_abandon(). Returns 0 or an errno code.
+ * after wic_ctrans_abandon(). Returns 0 or an errno code (EPIPE: the flow
+ * is closing); on an error no transaction is left and @p h is never called.
  */
 int wic_ctrans_send(struct wic_flow *flow, msg_t *msg, wic_response_h *h,
 		    void *arg, struct wic_ctrans **ctp);

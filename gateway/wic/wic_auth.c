@@ -315,6 +315,17 @@ static void memo_store(struct wic_flow *flow, const unsigned char *digest,
 	m->id = *id;
 }
 
+/* Counts a refused authentication; all but stale nonces (a normal part
+ * of digest) count toward the lockout of the address and the user. */
+static void auth_failed(struct wic_flow *flow, enum wic_auth_fail why,
+			const struct wic_tenant *t, const char *user)
+{
+	flow->wic->auth_fail[why]++;
+	if (why != WIC_AUTH_STALE_NONCE)
+		wic_limits_auth_failed(flow->wic, flow->peer, flow->id,
+				       t ? t->conf->name : NULL, user);
+}
+
 static int auth_bearer(struct wic_flow *flow, struct wic_strans *st,
 		       const struct wic_tenant *t, const sip_authorization_t *au,
 		       struct wic_identity *id)
@@ -339,7 +350,7 @@ static int auth_bearer(struct wic_flow *flow, struct wic_strans *st,
 	}
 	if (err) {
 		log_warn("auth", flow->id, "bearer token refused: %s", why);
-		flow->wic->auth_fail[WIC_AUTH_INVALID_TOKEN]++;
+		auth_failed(flow, WIC_AUTH_INVALID_TOKEN, t, NULL);
 		challenge(flow->wic, st, t->conf, "invalid_token", false);
 	}
 	return err;
@@ -368,20 +379,20 @@ static int auth_digest(struct wic_flow *flow, struct wic_strans *st,
 	int err;
 
 	if (!t->conf->allow_digest) {
-		flow->wic->auth_fail[WIC_AUTH_DIGEST_NOT_ALLOWED]++;
+		auth_failed(flow, WIC_AUTH_DIGEST_NOT_ALLOWED, t, NULL);
 		wic_strans_reply(st, 403, "Digest Not Allowed", TAG_END());
 		return EPERM;
 	}
 	if (auth_digest_parse(au->au_params, &cred, &why)) {
 		log_warn("auth", flow->id, "bad digest credentials: %s", why);
-		flow->wic->auth_fail[WIC_AUTH_MALFORMED]++;
+		auth_failed(flow, WIC_AUTH_MALFORMED, t, NULL);
 		wic_strans_reply(st, 400, why, TAG_END());
 		return EBADMSG;
 	}
 	if (!digest_uri_matches(cred.uri, ruri)) {
 		log_warn("auth", flow->id, "digest uri \"%s\" is not the "
 			 "Request-URI", cred.uri);
-		flow->wic->auth_fail[WIC_AUTH_URI_MISMATCH]++;
+		auth_failed(flow, WIC_AUTH_URI_MISMATCH, t, cred.username);
 		wic_strans_reply(st, 400, "Digest URI Does Not Match Request-URI",
 				 TAG_END());
 		return EBADMSG;
@@ -390,14 +401,14 @@ static int auth_digest(struct wic_flow *flow, struct wic_strans *st,
 	if (err == ENOENT) {
 		why = "unknown user";
 		err = EACCES;
-		flow->wic->auth_fail[WIC_AUTH_UNKNOWN_USER]++;
+		auth_failed(flow, WIC_AUTH_UNKNOWN_USER, t, cred.username);
 	} else if (!err) {
 		ha1 = cred.alg == AUTH_DIGEST_SHA256 ? user.ha1_sha256 : user.ha1_md5;
 		err = auth_digest_verify(flow->wic->digest, &cred, method, ha1,
 					 time(NULL), &why);
 		if (err)
-			flow->wic->auth_fail[err == ESTALE ? WIC_AUTH_STALE_NONCE :
-					     WIC_AUTH_BAD_CREDENTIALS]++;
+			auth_failed(flow, err == ESTALE ? WIC_AUTH_STALE_NONCE :
+				    WIC_AUTH_BAD_CREDENTIALS, t, cred.username);
 	}
 	if (err == ESTALE) {
 		challenge(flow->wic, st, t->conf, NULL, true);
@@ -423,11 +434,43 @@ static int auth_digest(struct wic_flow *flow, struct wic_strans *st,
 	return 0;
 }
 
+/* A digest username parameter without its quotes (a static copy). */
+static const char *username_unquoted(const char *v)
+{
+	static char buf[256];
+	size_t n = strlen(v);
+
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v++;
+		n -= 2;
+	}
+	if (n >= sizeof buf)
+		n = sizeof buf - 1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 int wic_auth_request(struct wic_flow *flow, struct wic_strans *st, sip_t *sip,
 		     const struct wic_tenant *t, struct wic_identity *id)
 {
 	const sip_authorization_t *au;
+	const char *user = NULL;
 
+	/* a locked-out address or user is refused before its credentials
+	 * are looked at: guessing gains nothing while locked */
+	for (au = sip->sip_authorization; au && !user; au = au->au_next)
+		if (!strcasecmp(au->au_scheme, "Digest"))
+			user = msg_params_find(au->au_params, "username=");
+	if (wic_limits_locked(flow->wic, flow->peer, flow->id, t->conf->name,
+			      user ? username_unquoted(user) : NULL)) {
+		char ra[16];
+
+		snprintf(ra, sizeof ra, "%d", flow->wic->conf->limits.lockout_time);
+		wic_strans_reply(st, 403, "Locked Out After Failed Authentications",
+				 SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+		return EACCES;
+	}
 	for (au = sip->sip_authorization; au; au = au->au_next) {
 		if (!strcasecmp(au->au_scheme, "Bearer"))
 			return auth_bearer(flow, st, t, au, id);

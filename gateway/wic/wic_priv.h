@@ -116,6 +116,7 @@ struct wic {
 	GHashTable *flows;            /**< id -> struct wic_flow * (owned) */
 	unsigned long next_flow_id;
 	unsigned long conf_gen;        /**< bumped by each reload */
+	struct wic_limits *limits;     /**< overload protection (wic_limits.c) */
 	su_timer_t *tick;
 	bool closing;
 	wic_request_h *req_h;
@@ -154,6 +155,36 @@ void wic_flow_close(struct wic_flow *flow, int code, const char *reason);
 void wic_flow_on_message(struct wic_flow *flow, const char *data, size_t len);
 
 /* wic_ws.c */
+/* wic_limits.c: overload protection (configuration group `limits`) */
+int wic_limits_create(struct wic *wic);
+void wic_limits_destroy(struct wic *wic);
+/** NULL when a new connection from @p addr may go on, else why not. */
+const char *wic_limits_connect(struct wic *wic, const char *addr);
+/** True (counted, logged) when max_connections is reached: the new
+ * connection is dropped at accept, before any TLS. */
+bool wic_limits_full(struct wic *wic);
+/** Counts a flow of @p addr in or out. */
+void wic_limits_flow_open(struct wic *wic, const char *addr);
+void wic_limits_flow_closed(struct wic *wic, const char *addr);
+/**
+ * Checks a new request (not a retransmission, ACK or CANCEL) against the
+ * pending-transaction cap and its address's REGISTER and INVITE rates.
+ * False when refused: @p msg was then answered 503 with Retry-After and
+ * taken.
+ */
+bool wic_limits_request(struct wic_flow *flow, msg_t *msg, const sip_t *sip);
+/** True (and counted) when @p addr, or @p user of @p tenant, is locked out. */
+bool wic_limits_locked(struct wic *wic, const char *addr, unsigned long id,
+		       const char *tenant, const char *user);
+/** Counts a failed authentication from @p addr (for @p user, if known). */
+void wic_limits_auth_failed(struct wic *wic, const char *addr,
+			    unsigned long id, const char *tenant,
+			    const char *user);
+/** Forgets addresses and users that no longer matter. */
+void wic_limits_tick(struct wic *wic, time_t now);
+/** Transactions pending toward browsers (server and client). */
+size_t wic_tl_pending(const struct wic_tl *tl);
+
 int wic_ws_start(struct wic *wic);
 void wic_ws_stop(struct wic *wic);
 void wic_ws_want_write(struct wic_flow *flow);

@@ -248,12 +248,21 @@ void wic_tl_on_request(struct wic_tl *tl, struct wic_flow *flow, msg_t *msg)
 		msg_destroy(msg);
 		return;
 	}
+	if (!wic_limits_request(flow, msg, sip)) {
+		g_free(key);             /* answered 503 */
+		return;
+	}
 	st = strans_create(tl, flow, msg, key);
 	if (!st)
 		return;
 	if (m == sip_method_invite)
 		wic_strans_reply(st, SIP_100_TRYING, TAG_END());
 	wic_core_on_request(tl->wic, flow, st, msg, sip);
+}
+
+size_t wic_tl_pending(const struct wic_tl *tl)
+{
+	return g_hash_table_size(tl->strans) + g_hash_table_size(tl->ctrans);
 }
 
 /* ---- client transactions -------------------------------------------- */
@@ -292,6 +301,7 @@ int wic_ctrans_send(struct wic_flow *flow, msg_t *msg, wic_response_h *h,
 	struct wic_tl *tl = flow->wic->tl;
 	sip_t *sip = sip_object(msg);
 	struct wic_ctrans *ct;
+	int err;
 
 	if (!sip || !sip->sip_request || !sip->sip_call_id || !sip->sip_cseq) {
 		msg_destroy(msg);
@@ -309,10 +319,17 @@ int wic_ctrans_send(struct wic_flow *flow, msg_t *msg, wic_response_h *h,
 	ct->arg = arg;
 	ct->expires = time(NULL) + WIC_TIMER_64T1;
 	ct->key = key_make(flow, sip, method_of(sip));
+	err = send_msg(flow, msg);
+	if (err) {
+		/* Nothing must stay behind that would call @p h later: on an
+		 * error the caller frees what @p arg points to. */
+		ctrans_free(ct);
+		return err;
+	}
 	g_hash_table_insert(tl->ctrans, ct->key, ct);
 	if (ctp)
 		*ctp = ct;
-	return send_msg(flow, msg);
+	return 0;
 }
 
 /* Builds ACK or CANCEL from the INVITE of @p ct (RFC 3261 17.1.1.3, 9.1). */

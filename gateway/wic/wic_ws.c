@@ -185,12 +185,15 @@ static int on_filter(struct lws *wsi, struct wic_pss *pss, const char *proto)
 	struct wic *wic = wic_of(wsi);
 	char origin[256] = "", peer[64], token[8192];
 	const char *why = NULL;
+	unsigned status = HTTP_STATUS_FORBIDDEN;
 
 	peer_name(wsi, peer, sizeof peer);
 	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
 		origin[0] = '\0';
 	if (wic->closing)
 		why = "shutting down";
+	else if ((why = wic_limits_connect(wic, peer)))
+		status = HTTP_STATUS_SERVICE_UNAVAILABLE;
 	else if (!proto)
 		why = "no 'sip' subprotocol requested";
 	else if (!origin[0])
@@ -199,18 +202,22 @@ static int on_filter(struct lws *wsi, struct wic_pss *pss, const char *proto)
 		why = "Origin not allowed";
 	else if (handshake_token(wsi, token, sizeof token)) {
 		const char *twhy = NULL;
-		if (wic_auth_token(wic, origin, token, &pss->ident, &twhy)) {
+		if (wic_limits_locked(wic, peer, 0, NULL, NULL)) {
+			why = "address locked out after failed authentications";
+		} else if (wic_auth_token(wic, origin, token, &pss->ident, &twhy)) {
 			why = twhy;
 			wic->auth_fail[WIC_AUTH_HANDSHAKE_TOKEN]++;
+			wic_limits_auth_failed(wic, peer, 0, NULL, NULL);
 		}
 		else
 			pss->has_ident = true;
 	}
 	if (why) {
-		log_warn("wic", 0, "handshake refused peer=%s origin=\"%s\": %s",
-			 peer, origin, why);
+		if (status != HTTP_STATUS_SERVICE_UNAVAILABLE)  /* else logged */
+			log_warn("wic", 0, "handshake refused peer=%s "
+				 "origin=\"%s\": %s", peer, origin, why);
 		/* Tell the client why in plain HTTP before hanging up. */
-		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, why);
+		lws_return_http_status(wsi, status, why);
 		return 1;
 	}
 	return 0;
@@ -231,6 +238,7 @@ static int on_established(struct lws *wsi, struct wic_pss *pss)
 		flow->ident_from_handshake = true;
 	}
 	pss->flow = flow;
+	wic_limits_flow_open(wic, flow->peer);
 	keepalive_start(wic->ws, pss, &wic->conf->websocket);
 	log_info("wic", flow->id, "flow open peer=%s tls=%d origin=\"%s\"%s%s",
 		 flow->peer, flow->tls, flow->origin,
@@ -339,6 +347,9 @@ static int wic_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		return wic_http_done(wsi);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return on_confirm_upgrade(wsi, in);
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		/* past max_connections: closed at accept, before any TLS */
+		return wic_of(wsi) && wic_limits_full(wic_of(wsi));
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return on_filter(wsi, pss, in);
 	case LWS_CALLBACK_ESTABLISHED:
@@ -363,6 +374,7 @@ static int wic_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLOSED:
 		if (flow) {
 			twheel_remove(&flow->wic->ws->wheel, &pss->ka);
+			wic_limits_flow_closed(flow->wic, flow->peer);
 			pss->flow = NULL;
 			wic_flow_closed(flow);
 		}

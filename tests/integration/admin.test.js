@@ -23,7 +23,7 @@ const tok = require('./lib/tokens');
 const { connect, rand } = require('./lib/sip');
 const { reply, localCall } = require('./lib/localcall');
 const { udpPcscf } = require('./lib/pcscf');
-const { ORIGIN, DOMAIN } = require('./lib/gateway');
+const { ORIGIN, DOMAIN, CLOSED_ORIGIN, CLOSED_DOMAIN, ISS } = require('./lib/gateway');
 
 describe('admin listener', { timeout: 30000 }, () => {
   let gw;
@@ -636,5 +636,200 @@ describe('admin JSON API (bearer token)', { timeout: 30000 }, () => {
     assert.equal((await gw.api('/api/health')).status, 401, 'the old token is refused');
     assert.equal((await gw.api('/api/health', { token: NEW })).status, 200);
     gw.adminToken = NEW;
+  });
+});
+
+// ---- reload, all or nothing; options read only at start; retention ----
+
+describe('reload: all or nothing, restart-only options, call record retention', { timeout: 30000 }, () => {
+  const RTOKEN = 'it-reload-token-4c2e9a71d0b3';
+  const b = { clients: [] };
+  let gw;
+  const fs = require('node:fs');
+  const DAY = 86400000;
+
+  before(async () => {
+    gw = await startGateway({ adminToken: RTOKEN, extra: { store: { path: 'wtpf.db', cdr_days: 0 } } });
+    await gw.waitLog(/wtpfd running/);     // SIGHUP is handled from then on
+    gw.config.tenants[0].max_identities = 7;
+    gw.writeConfig();
+    assert.match(await gw.reload(), /configuration reloaded/);
+    b.good = fs.readFileSync(gw.confPath, 'utf8');
+    // alice, registered, to place calls that the services see first
+    const c = await connect(gw.wsUrl, { origin: ORIGIN });
+    b.clients.push(c);
+    const r = await c.transact({ method: 'REGISTER', uri: `sip:${DOMAIN}`, from: `sip:alice@${DOMAIN}`,
+      headers: { Authorization: `Bearer ${tok.hs256({ sub: 'alice' })}`, Contact: '<sip:alice@a1.invalid;transport=ws>' } });
+    assert.equal(r.status, 200, r.startLine);
+    b.alice = c;
+  });
+  after(async () => {
+    for (const c of b.clients) c.ws.terminate();
+    try {
+      if (gw) {
+        const r = await gw.stop();
+        assert.deepEqual(r, { code: 0, signal: null }, `wtpfd exit; log:\n${gw.log()}`);
+      }
+    } finally {
+      if (gw) { await gw.kill(); gw.cleanup(); }
+    }
+  });
+
+  // alice dials 0900123: 403 Destination Barred when the services bar it
+  async function dial() {
+    const r = await b.alice.transact({ method: 'INVITE', uri: `sip:0900123@${DOMAIN}`, from: `sip:alice@${DOMAIN}`,
+      to: `sip:0900123@${DOMAIN}`, headers: { Contact: '<sip:alice@a1.invalid;transport=ws>' } });
+    if (r.status >= 300) return r;
+    throw new Error(`unexpected ${r.startLine}`);
+  }
+  const limit = async () => (await gw.api('/api/tenants')).json[0].max_identities;
+  const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  test('a key file that exists but does not load: SIGHUP and POST refused at its FILE:LINE; no part takes the file', async () => {
+    const before = await dial();
+    assert.notEqual(before.reason, 'Destination Barred', before.startLine);
+    fs.writeFileSync(path.join(gw.dir, 'empty.key'), '');
+    gw.config.tenants[0].max_identities = 8;
+    gw.config.tenants[0].services = { barred: ['^0900'] };
+    gw.config.tenants[1].issuers[0].keys = 'empty.key';
+    gw.writeConfig();
+    const keyErr = new RegExp(`^${esc(gw.confPath)}:\\d+: tenants\\[1\\]\\.issuers\\[0\\]\\.keys: '${esc(gw.dir)}/empty\\.key' does not load: `);
+
+    let mark = gw.mark();
+    assert.match(await gw.reload(), /reload refused/);
+    const inLog = new RegExp(`reload refused.*${keyErr.source.slice(1)}`);
+    assert.ok(gw.log().split('\n').slice(mark).some((l) => inLog.test(l)), gw.log());
+    // the services did not take it (they did when a reload could half-apply)
+    assert.equal((await dial()).status, before.status);
+    assert.equal(await limit(), 7);
+    assert.equal(await gw.metric('wtpf_identities_limit{tenant="acme"}'), 7);
+
+    mark = gw.mark();
+    const r = await gw.api('/api/reload', { method: 'POST' });
+    assert.equal(r.status, 422, r.body);
+    assert.equal(r.json.error, 'configuration refused; the running one stays');
+    assert.equal(r.json.errors.length, 1, r.body);
+    assert.match(r.json.errors[0], keyErr);
+    assert.ok(!gw.log().split('\n').slice(mark).some((l) => /configuration reloaded/.test(l)));
+    assert.equal((await dial()).status, before.status);
+    assert.equal(await limit(), 7);
+    // the closed tenant's token still verifies with the key it had
+    const c = await connect(gw.wsUrl, { origin: CLOSED_ORIGIN });
+    b.clients.push(c);
+    const reg = await c.transact({ method: 'REGISTER', uri: `sip:${CLOSED_DOMAIN}`, from: `sip:zed@${CLOSED_DOMAIN}`,
+      headers: { Authorization: `Bearer ${tok.hs256({ sub: 'zed', iss: ISS.closed })}`, Contact: '<sip:zed@z1.invalid;transport=ws>' } });
+    assert.equal(reg.status, 200, reg.startLine);
+
+    // the key fixed: all of the file applies
+    gw.config.tenants[1].issuers[0].keys = 'hs256.key';
+    gw.writeConfig();
+    assert.deepEqual((await gw.api('/api/reload', { method: 'POST' })).json, { status: 'reloaded' });
+    assert.equal((await dial()).reason, 'Destination Barred');
+    assert.equal(await limit(), 8);
+  });
+
+  test('a broken admin token file: the reload is refused at its FILE:LINE and the running token stays', async () => {
+    const tokFile = path.join(gw.dir, 'admin.token');
+    for (const [text, why] of [['short-token\n', 'the token has 11 characters; it must have 16 to 512'],
+      ['', 'the token is empty']]) {
+      fs.writeFileSync(tokFile, text);
+      const r = await gw.api('/api/reload', { method: 'POST' });
+      assert.equal(r.status, 422, r.body);
+      assert.equal(r.json.errors.length, 1, r.body);
+      assert.match(r.json.errors[0], new RegExp(`^${esc(gw.confPath)}:\\d+: admin\\.token_file: '${esc(tokFile)}': ${esc(why)}$`));
+      assert.equal((await gw.api('/api/health')).status, 200, 'the running token still opens the API');
+      assert.match(await gw.reload(), /reload refused/);
+      assert.equal((await gw.api('/api/health')).status, 200);
+    }
+    fs.unlinkSync(tokFile);
+    assert.equal((await gw.api('/api/reload', { method: 'POST' })).status, 422);
+    assert.equal((await gw.api('/api/health')).status, 200);
+    fs.writeFileSync(tokFile, `${RTOKEN}\n`);
+    assert.equal((await gw.api('/api/reload', { method: 'POST' })).status, 200);
+  });
+
+  test('options read only at start: named in the answer and the log, the running values kept', async () => {
+    const port = await freePort();
+    gw.config.websocket.ws_port = port;
+    gw.config.auth.max_nonces = 2000;
+    gw.config.store.path = 'other.db';
+    gw.config.registrar.default_expires = 900;         // reloadable: not named
+    gw.writeConfig();
+    const mark = gw.mark();
+    const r = await gw.api('/api/reload', { method: 'POST' });
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(r.json, { status: 'reloaded',
+      restart_needed: ['websocket.ws_port', 'auth.max_nonces', 'store.path'] });
+    for (const k of ['websocket.ws_port', 'auth.max_nonces', 'store.path'])
+      await gw.waitLog(new RegExp(`${esc(k)} changed: needs a restart; the running value stays`), 2000, mark);
+    assert.ok(!gw.log().split('\n').slice(mark).some((l) => /default_expires changed/.test(l)));
+    // the edge still listens where it started, and the store is the same
+    const c = await connect(gw.wsUrl, { origin: ORIGIN });
+    c.ws.terminate();
+    assert.ok(!fs.existsSync(path.join(gw.dir, 'other.db')));
+    // SIGHUP says the same in the log
+    const m2 = gw.mark();
+    assert.match(await gw.reload(), /configuration reloaded/);
+    await gw.waitLog(/websocket\.ws_port changed: needs a restart/, 2000, m2);
+    // back to what runs: nothing to name
+    fs.writeFileSync(gw.confPath, b.good);
+    const back = await gw.api('/api/reload', { method: 'POST' });
+    assert.equal(back.status, 200, back.body);
+    assert.equal(back.json.restart_needed, undefined, back.body);
+  });
+
+  test('GET /api/cdrs newest first (order=desc) and paged down with before=', async () => {
+    const now = Date.now();
+    db(gw, `INSERT INTO cdrs (corr, tenant, direction, user, remote, started, answered, ended, status, reason, legs, services)
+      VALUES ${[1, 2, 3].map((i) => `('p${i}', 'acme', 'outbound', 'sip:a@acme.test', '', ${now}, 0, ${now}, 486, 'busy', '[]', '[]')`).join(',')}`);
+    const asc = (await gw.api('/api/cdrs')).json.map((c) => c.id);
+    assert.ok(asc.length >= 3);
+    const desc = await gw.api('/api/cdrs?order=desc&limit=2');
+    assert.equal(desc.status, 200, desc.body);
+    assert.deepEqual(desc.json.map((c) => c.id), asc.slice(-2).reverse());
+    const next = await gw.api(`/api/cdrs?order=desc&limit=2&before=${desc.json[1].id}`);
+    assert.deepEqual(next.json.map((c) => c.id), asc.slice(-4, -2).reverse());
+    assert.deepEqual((await gw.api(`/api/cdrs?order=asc&before=${asc[1]}`)).json.map((c) => c.id), [asc[0]]);
+    const csv = await gw.api('/api/cdrs?order=desc&limit=1&format=csv');
+    assert.ok(csv.body.split('\r\n')[1].startsWith(`${asc[asc.length - 1]},`), csv.body);
+    for (const q of ['order=newest', 'before=-1', 'before=x']) {
+      const bad = await gw.api(`/api/cdrs?${q}`);
+      assert.equal(bad.status, 400, q);
+      assert.ok(bad.json.error, q);
+    }
+  });
+
+  test('store.cdr_days: records older go on reload, at start, in batches; 0 keeps them', async () => {
+    const now = Date.now();
+    const ins = (n, ended, corr) => db(gw, `WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ${n})
+      INSERT INTO cdrs (corr, tenant, direction, user, remote, started, answered, ended, status, reason, legs, services)
+      SELECT '${corr}' || i, 'acme', 'inbound', '+4930123400001', '', ${ended}, 0, ${ended}, 480, 'old', '[]', '[]' FROM k`);
+    ins(1200, now - 40 * DAY, 'd40-');
+    ins(1, now - 10 * DAY, 'd10-');
+    const count = () => db(gw, 'SELECT count(*) AS n FROM cdrs')[0].n;
+    const all = count();
+    assert.ok(all >= 1201);
+    // cdr_days = 0 kept them through the start and every reload so far
+    assert.match(gw.log(), /wtpfd running/);
+    assert.ok(!/call records: \d+ older/.test(gw.log()));
+
+    fs.writeFileSync(gw.confPath, fs.readFileSync(gw.confPath, 'utf8').replace('cdr_days = 0;', 'cdr_days = 30;'));
+    const mark = gw.mark();
+    const r = await gw.api('/api/reload', { method: 'POST' });
+    assert.deepEqual(r.json, { status: 'reloaded' });
+    await gw.waitLog(/call records: 1200 older than 30 days deleted/, 5000, mark);
+    assert.equal(count(), all - 1200);
+    assert.equal(db(gw, "SELECT count(*) AS n FROM cdrs WHERE corr LIKE 'd40-%'")[0].n, 0);
+    assert.equal(db(gw, "SELECT count(*) AS n FROM cdrs WHERE corr LIKE 'd10-%'")[0].n, 1);
+
+    // at start: a gateway started on the same store with cdr_days = 5
+    ins(3, now - 6 * DAY, 'd6-');
+    const left = count();
+    const stopped = await gw.stop();
+    assert.deepEqual(stopped, { code: 0, signal: null });
+    gw = await startGateway({ dir: gw.dir, adminToken: RTOKEN, extra: { store: { path: 'wtpf.db', cdr_days: 5 } } });
+    await gw.waitLog(/call records: 4 older than 5 days deleted/, 5000);
+    assert.equal(count(), left - 4);
+    assert.equal((await gw.api('/api/cdrs?limit=10000')).json.length, left - 4);
   });
 });

@@ -29,7 +29,8 @@ function ctl(gw, args, o = {}) {
   const argv = o.config === false ? args : ['-c', gw.confPath, ...args];
   const env = { PATH: process.env.PATH, ...(o.env || {}) };
   return new Promise((resolve) => {
-    const child = execFile(WTPFCTL, argv, { env, cwd: o.cwd || os.tmpdir(), encoding: 'utf8', timeout: 20000 },
+    const child = execFile(WTPFCTL, argv, { env, cwd: o.cwd || os.tmpdir(), encoding: 'utf8', timeout: 20000,
+      maxBuffer: 64 << 20 },
       (e, out, err) => resolve({ code: e ? e.code : 0, out, err }));
     child.stdin.on('error', () => {});   // it may exit before reading
     child.stdin.end(o.input || '');
@@ -328,6 +329,54 @@ describe('wtpfctl', { timeout: 40000 }, () => {
     assert.match(cdrs, /^ID\s+CORR\s+DIRECTION\s+USER\s+REMOTE\s+STATUS\s+TALK\s+REASON$/m);
     assert.match(cdrs, new RegExp(`^${rec.id}\\s+${rec.corr}\\s+outbound\\s+\\S+\\s+\\S+\\s+200\\s+\\d+s\\s+hung up`, 'm'));
     await fails(gw, ['cdrs', 'nope'], 1, /tenant/);
+  });
+
+  test('cdrs: the table has the latest 50 records, oldest of them first; --json every record', async () => {
+    // more than one page of the API's default size (1000)
+    const before = db(gw, 'SELECT max(id) AS id, count(*) AS n FROM cdrs')[0];
+    const now = Date.now();
+    db(gw, `WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 1100)
+      INSERT INTO cdrs (corr, tenant, direction, user, remote, started, answered, ended, status, reason, legs, services)
+      SELECT printf('c%015d', i), 'acme', 'outbound', 'sip:${N(1)}@${DOMAIN}', '<tel:030' || i || '>', ${now}, 0, ${now},
+      486, 'busy here', '[]', '[]' FROM k`);
+    const ids = db(gw, 'SELECT id FROM cdrs ORDER BY id').map((r) => r.id);
+    assert.equal(ids.length, before.n + 1100);
+    const rows = (await ok(gw, ['cdrs'])).trimEnd().split('\n');
+    assert.match(rows[0], /^ID\s+CORR\s+DIRECTION/);
+    assert.deepEqual(rows.slice(1).map((l) => Number(l.split(/\s+/)[0])), ids.slice(-50));
+    assert.match(rows[50], new RegExp(`^${ids[ids.length - 1]}\\s+c000000000001100\\s+outbound\\s+\\S+\\s+<tel:0301100>\\s+486\\s+-\\s+busy here$`));
+    assert.ok(!rows.some((l) => l.startsWith(`${before.id} `)), 'older records are not in the table');
+    assert.deepEqual((await ok(gw, ['cdrs', 'acme'])).trimEnd().split('\n').length, 51);
+    assert.equal(await ok(gw, ['cdrs', 'closed']), 'no call records\n');
+    const all = await ok(gw, ['cdrs', '--json']);
+    assert.deepEqual(all.map((r) => r.id), ids, 'every record, oldest first');
+    assert.deepEqual(await ok(gw, ['--json', 'cdrs', 'closed']), []);
+  });
+
+  test('the environment: WTPF_ADMIN_URL replaces only the listener, WTPF_ADMIN_TOKEN only the token', async () => {
+    // b.tmp/conf/wtpf.conf (the first test) names the gateway and its token file
+    const url = `http://127.0.0.1:${gw.adminPort}`;
+    assert.match(await ok(gw, ['tenants'], { config: false, cwd: b.tmp, env: { WTPF_ADMIN_URL: url } }), /^acme\s/m);
+    // the URL is the one used: nothing listens there
+    const dead = await freePort();
+    await fails(gw, ['tenants'], 3, new RegExp(`cannot reach the gateway at http://127\\.0\\.0\\.1:${dead}`),
+      { config: false, cwd: b.tmp, env: { WTPF_ADMIN_URL: `http://127.0.0.1:${dead}` } });
+    // and the token of the environment with the file's listener
+    await fails(gw, ['tenants'], 1, /missing or wrong admin token/,
+      { config: false, cwd: b.tmp, env: { WTPF_ADMIN_URL: url, WTPF_ADMIN_TOKEN: 'not-the-right-token-000' } });
+    // a token the gateway could never take is refused before asking it
+    await fails(gw, ['tenants'], 2, /WTPF_ADMIN_TOKEN: the token has 5 characters/,
+      { config: false, env: { WTPF_ADMIN_URL: url, WTPF_ADMIN_TOKEN: 'short' } });
+  });
+
+  test('reload names the options that need a restart, and keeps their running values', async () => {
+    const good = fs.readFileSync(gw.confPath, 'utf8');
+    gw.writeConfig(good.replace('max_nonces = 1000;', 'max_nonces = 2000;'));
+    assert.equal(await ok(gw, ['reload']), 'configuration reloaded\n' +
+      'changed, but only a restart applies it (the running value stays):\n  auth.max_nonces\n');
+    assert.deepEqual(await ok(gw, ['reload', '--json']), { status: 'reloaded', restart_needed: ['auth.max_nonces'] });
+    gw.writeConfig(good);
+    assert.equal(await ok(gw, ['reload']), 'configuration reloaded\n');
   });
 
   test('reload: done, or refused with the configuration\'s errors (exit 1) and the running one kept', async () => {

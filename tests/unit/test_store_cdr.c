@@ -1,7 +1,8 @@
 /**
  * @file test_store_cdr.c  Call detail records in the store: every field
- * back as written, increasing ids, the walk's filters and paging, purges,
- * input checks, and the migration to schema version 4.
+ * back as written, increasing ids, the walk's filters and paging (oldest
+ * or newest first), purges whole or in batches, input checks, and the
+ * migration to schema version 4.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -341,6 +342,51 @@ static void test_cdr_paging(void **state)
 	assert_int_equal(seen.id[0], acme[3]);
 }
 
+/* Newest first: the latest N with a limit, paged down with before_id,
+ * which also bounds an oldest-first walk. */
+static void test_cdr_newest_first(void **state)
+{
+	struct fixture *f = opened(state);
+	long long ids[7], beta[2];
+	struct store_cdr_filter flt = { .newest_first = true, .limit = 3 };
+	struct cseen seen;
+
+	add_n(f->st, "acme", 5, 0, ids);
+	add_n(f->st, "beta", 2, 5, beta);
+	ids[5] = beta[0];
+	ids[6] = beta[1];
+	assert_int_equal(walk(f->st, &flt, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.id[0], ids[6]);
+	assert_int_equal(seen.id[1], ids[5]);
+	assert_int_equal(seen.id[2], ids[4]);
+	flt.before_id = seen.id[2];
+	assert_int_equal(walk(f->st, &flt, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.id[0], ids[3]);
+	assert_int_equal(seen.id[2], ids[1]);
+	flt.before_id = seen.id[2];
+	assert_int_equal(walk(f->st, &flt, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.id[0], ids[0]);
+	/* with a tenant: the latest of that tenant */
+	flt = (struct store_cdr_filter){ .tenant = "acme", .newest_first = true,
+					 .limit = 2 };
+	assert_int_equal(walk(f->st, &flt, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.id[0], ids[4]);
+	assert_int_equal(seen.id[1], ids[3]);
+	/* before_id oldest first: the ids below it, and after_id above */
+	flt = (struct store_cdr_filter){ .after_id = ids[1], .before_id = ids[4] };
+	assert_int_equal(walk(f->st, &flt, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.id[0], ids[2]);
+	assert_int_equal(seen.id[1], ids[3]);
+	/* a negative bound is refused */
+	flt = (struct store_cdr_filter){ .before_id = -1 };
+	assert_int_equal(walk(f->st, &flt, &seen), EINVAL);
+}
+
 static void test_cdr_foreach_stop(void **state)
 {
 	struct fixture *f = opened(state);
@@ -409,6 +455,47 @@ static void test_cdr_purge(void **state)
 	assert_int_equal(seen.n, 1);
 	assert_int_equal(seen.id[0], ids[4]);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM cdrs"), 1);
+}
+
+/* A purge in batches: at most max records a call, oldest ends first found
+ * through the index, until a call deletes fewer than max. */
+static void test_cdr_purge_some(void **state)
+{
+	struct fixture *f = opened(state);
+	long long ids[9];
+	struct cseen seen;
+	size_t count = 99, total = 0;
+	int calls = 0;
+
+	/* 7 records ended at T0 + 0..6 s, then 2 at T0 + 100, 101 s. */
+	add_n(f->st, "acme", 7, 0, ids);
+	add_n(f->st, "beta", 2, 100, &ids[7]);
+	do {
+		assert_int_equal(store_cdr_purge_some(f->st, T0 + 50000, 3, &count), 0);
+		assert_true(count <= 3);
+		total += count;
+		calls++;
+	} while (count == 3);
+	assert_int_equal(total, 7);
+	assert_int_equal(calls, 3);             /* 3, 3, 1 */
+	assert_int_equal(walk(f->st, NULL, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.id[0], ids[7]);
+	/* nothing left before the bound: 0, and max 0 is no bound */
+	assert_int_equal(store_cdr_purge_some(f->st, T0 + 50000, 3, &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(store_cdr_purge_some(f->st, T0 + 200000, 0, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM cdrs"), 0);
+	/* a bound in the middle takes only what ended before it */
+	add_n(f->st, "acme", 4, 0, ids);
+	assert_int_equal(store_cdr_purge_some(f->st, T0 + 2000, 10, NULL), 0);
+	assert_int_equal(walk(f->st, NULL, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.id[0], ids[2]);
+	assert_int_equal(store_cdr_purge_some(NULL, T0, 1, &count), EINVAL);
+	assert_int_equal(count, 0);
+	assert_int_equal(store_cdr_purge_some(f->st, -1, 1, &count), EINVAL);
 }
 
 /* ---- refused input --------------------------------------------------- */
@@ -556,9 +643,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cdr_filter_tenant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_filter_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_paging, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cdr_newest_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_foreach_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_row_too_long_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cdr_purge_some, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_migrate_from_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_newer_schema_refused, setup, teardown),

@@ -183,12 +183,14 @@ class RawClient {
 
 // Opens a WebSocket; resolves with a RawClient, or rejects with the
 // handshake failure (err.statusCode when the server answered HTTP).
-// o: { origin, protocol ('sip' by default, null for none), headers, query }
+// o: { origin, protocol ('sip' by default, null for none), headers, query,
+//      localAddress (the source address, e.g. 127.0.0.2) }
 function connect(url, o = {}) {
   const protocols = o.protocol === null ? undefined
     : Array.isArray(o.protocol) ? o.protocol : [o.protocol || 'sip'];
   const opts = { rejectUnauthorized: false, headers: o.headers || {} };
   if (o.origin) opts.origin = o.origin;
+  if (o.localAddress) opts.localAddress = o.localAddress;
   const ws = new WebSocket(url + (o.query || ''), protocols, opts);
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(new RawClient(ws)));
