@@ -15,6 +15,8 @@
 struct store {
 	const struct store_ops *ops;
 	void *be;          /**< the back-end's state, from ops->open() */
+	unsigned batch;    /**< store_batch_begin() depth */
+	bool tx_open;      /**< the batch's transaction is open */
 };
 
 /** The back-end used by store_open(); the only one today. */
@@ -86,6 +88,36 @@ int store_schema_version(struct store *st)
 	return st ? st->ops->schema_version(st->be) : 0;
 }
 
+void store_batch_begin(struct store *st)
+{
+	if (st)
+		st->batch++;
+}
+
+int store_batch_flush(struct store *st)
+{
+	if (!st || !st->tx_open)
+		return 0;
+	st->tx_open = false;
+	return st->ops->commit(st->be);
+}
+
+int store_batch_commit(struct store *st)
+{
+	if (!st || !st->batch)
+		return 0;
+	if (--st->batch)
+		return 0;
+	return store_batch_flush(st);
+}
+
+/* Before a write: opens the batch's transaction, if one is wanted. */
+static void batch_write(struct store *st)
+{
+	if (st->batch && !st->tx_open && !st->ops->begin(st->be))
+		st->tx_open = true;
+}
+
 int store_user_put(struct store *st, const struct store_user *u)
 {
 	if (!st || !u || !user_valid(u))
@@ -119,6 +151,13 @@ int store_user_del(struct store *st, const char *tenant, const char *username)
 
 #define FITS(s, type, field) str_fits((s), sizeof ((type *)0)->field)
 
+static bool str_fits_or_empty(const char *s, size_t size)
+{
+	return s && strnlen(s, size) < size;
+}
+
+#define FITS0(s, type, field) str_fits_or_empty((s), sizeof ((type *)0)->field)
+
 static bool alloc_valid(const struct store_alloc *a)
 {
 	return a && FITS(a->tenant, struct store_alloc, tenant) && a->tenant[0] &&
@@ -137,6 +176,7 @@ int store_alloc_add(struct store *st, const struct store_alloc *a)
 {
 	if (!st || !alloc_valid(a))
 		return EINVAL;
+	batch_write(st);
 	return st->ops->alloc_add(st->be, a);
 }
 
@@ -145,6 +185,7 @@ int store_alloc_hold(struct store *st, const char *tenant, const char *impu,
 {
 	if (!st || !alloc_key_valid(tenant, impu) || hold_until < 0)
 		return EINVAL;
+	batch_write(st);
 	return st->ops->alloc_hold(st->be, tenant, impu, hold_until);
 }
 
@@ -152,6 +193,7 @@ int store_alloc_del(struct store *st, const char *tenant, const char *impu)
 {
 	if (!st || !alloc_key_valid(tenant, impu))
 		return EINVAL;
+	batch_write(st);
 	return st->ops->alloc_del(st->be, tenant, impu);
 }
 
@@ -167,8 +209,9 @@ int store_device_put(struct store *st, const struct store_device *d)
 	if (!st || !d || !FITS(d->tenant, struct store_device, tenant) ||
 	    !FITS(d->impi, struct store_device, impi) || !d->impi[0] ||
 	    !FITS(d->impu, struct store_device, impu) ||
-	    !FITS(d->instance, struct store_device, instance))
-		return EINVAL;
+	    !FITS0(d->instance, struct store_device, instance))
+		return EINVAL;          /* a device without +sip.instance: "" */
+	batch_write(st);
 	return st->ops->device_put(st->be, d);
 }
 
@@ -192,12 +235,6 @@ int store_device_clear(struct store *st)
 enum { NO_ANSWER_TIME_MAX = 3600 };
 
 /** True when @p s is NUL-terminated within @p size bytes ("" allowed). */
-static bool str_fits_or_empty(const char *s, size_t size)
-{
-	return s && strnlen(s, size) < size;
-}
-
-#define FITS0(s, type, field) str_fits_or_empty((s), sizeof ((type *)0)->field)
 
 /**
  * True when @p tenant and @p number are a storable, non-empty key of a

@@ -95,6 +95,24 @@ int store_user_del(struct store *st, const char *tenant, const char *username);
  */
 int store_alloc_add(struct store *st, const struct store_alloc *a);
 
+/**
+ * Batches the writes that follow, until store_batch_commit(), into one
+ * transaction: one commit (one WAL append, one lock) instead of one each.
+ * Nothing happens until the first write, so a batch without writes costs
+ * nothing. Batches nest: the outermost commit ends the transaction.
+ * Callers commit before they tell anyone outside what they wrote.
+ */
+void store_batch_begin(struct store *st);
+
+/**
+ * Commits what the batch wrote so far, if anything (the batch goes on:
+ * later writes open a new transaction). Returns 0 or EIO.
+ */
+int store_batch_flush(struct store *st);
+
+/** Ends a store_batch_begin(): flushes at the outermost one. */
+int store_batch_commit(struct store *st);
+
 /** Sets an allocation's hold_until. Returns 0, ENOENT, EINVAL or EIO. */
 int store_alloc_hold(struct store *st, const char *tenant, const char *impu,
 		     long long hold_until);

@@ -19,7 +19,7 @@
 #include "store.h"
 
 /** The version of struct store_ops described here. */
-#define STORE_OPS_VERSION 5
+#define STORE_OPS_VERSION 6
 
 struct store_ops {
 	/** STORE_OPS_VERSION as the back-end was built; store.c refuses others. */
@@ -107,6 +107,12 @@ struct store_ops {
 	 * cdr_purge()'s. */
 	int (*cdr_purge_some)(void *be, long long before, size_t max,
 			      size_t *count);
+
+	/* Version 6: one transaction around several writes (store_batch_*):
+	 * begin() opens it before the first of them, commit() ends it. Never
+	 * nested: store.c calls commit() once for each begin() that worked. */
+	int (*begin)(void *be);
+	int (*commit)(void *be);
 };
 
 /** The SQLite back-end (store_sqlite.c). */

@@ -445,6 +445,23 @@ static int sq_user_del(void *be, const char *tenant, const char *username)
 	return err;
 }
 
+/* A batch (store_batch_begin): deferred, so the write lock is taken by
+ * the first write, as a lone statement would. */
+static int sq_begin(void *be)
+{
+	return sq_exec(((struct sq *)be)->db, "BEGIN", "begin batch");
+}
+
+static int sq_commit(void *be)
+{
+	struct sq *sq = be;
+	int err = sq_exec(sq->db, "COMMIT", "commit batch");
+
+	if (err)                /* leaves no transaction open behind */
+		sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.version = STORE_OPS_VERSION,
 	.name = "sqlite",
@@ -471,4 +488,6 @@ const struct store_ops store_sqlite_ops = {
 	.cdr_foreach = sq_cdr_foreach,
 	.cdr_purge = sq_cdr_purge,
 	.cdr_purge_some = sq_cdr_purge_some,
+	.begin = sq_begin,
+	.commit = sq_commit,
 };

@@ -492,6 +492,7 @@ static void reg_do(struct wic_reg *reg, struct wic_flow *flow,
 			return;
 		a = g_hash_table_lookup(reg->aors, id->aor);
 		log_info("reg", flow->id, "REGISTER aor=%s * -> 200", id->aor);
+		store_batch_flush(reg->wic->store);   /* stored before told */
 		reg_reply_ok(st, a, id, false);
 		return;
 	}
@@ -510,6 +511,7 @@ static void reg_do(struct wic_reg *reg, struct wic_flow *flow,
 	log_info("reg", flow->id, "REGISTER aor=%s contacts=%zu -> 200 bindings=%u%s%s",
 		 id->aor, n, a ? g_list_length(a->bindings) : 0,
 		 id->alias[0] ? " as=" : "", id->alias);
+	store_batch_flush(reg->wic->store);           /* stored before told */
 	reg_reply_ok(st, a, id, outbound && sip->sip_supported &&
 		     sip_has_feature(sip->sip_supported, "outbound"));
 }
@@ -531,8 +533,11 @@ void wic_reg_on_register(struct wic_reg *reg, struct wic_flow *flow,
 		return;
 	}
 	memset(&id, 0, sizeof id);
+	/* a new user's number and device: one store transaction, not two */
+	store_batch_begin(reg->wic->store);
 	if (reg_authenticate(reg, flow, st, sip, aor, &id)) {
 		reg_release_unbound(reg, &id);
+		store_batch_commit(reg->wic->store);
 		return;
 	}
 	if (flow->ident.how == WIC_AUTHN_NONE || !flow->ident_from_handshake ||
@@ -541,6 +546,7 @@ void wic_reg_on_register(struct wic_reg *reg, struct wic_flow *flow,
 		flow->ident = id;   /* the freshest credentials */
 	reg_do(reg, flow, st, sip, &id);
 	reg_release_unbound(reg, &id);
+	store_batch_commit(reg->wic->store);
 }
 
 size_t wic_lookup(struct wic *wic, const char *aor, struct wic_target *out,

@@ -319,6 +319,47 @@ static void test_alloc_unique(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM allocations"), 3);
 }
 
+/* A batch: writes are one transaction, seen by others only once
+ * flushed or committed; nested batches commit at the outermost; a batch
+ * without writes leaves nothing open; a unique-key refusal inside a batch
+ * does not undo the batch's other writes. */
+static void test_batch(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_alloc a = alloc("main", "+4930123400001", "alice");
+	struct store_alloc b = alloc("main", "+4930123400002", "bob");
+	struct store_alloc dup = alloc("main", "+4930123400001", "carol");
+	struct store_device d;
+
+	memset(&d, 0, sizeof d);
+	snprintf(d.tenant, sizeof d.tenant, "acme");
+	snprintf(d.impi, sizeof d.impi, "alice-1@acme");
+	snprintf(d.impu, sizeof d.impu, "+4930123400001");
+	d.updated = 1;
+
+	store_batch_begin(f->st);
+	assert_int_equal(store_batch_commit(f->st), 0);     /* no writes */
+	store_batch_begin(f->st);
+	store_batch_begin(f->st);                           /* nested */
+	assert_int_equal(store_alloc_add(f->st, &a), 0);
+	assert_int_equal(store_alloc_add(f->st, &dup), EEXIST);
+	assert_int_equal(store_device_put(f->st, &d), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM allocations"), 0);
+	assert_int_equal(store_batch_commit(f->st), 0);     /* inner: no commit */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM devices"), 0);
+	assert_int_equal(store_batch_flush(f->st), 0);      /* told: stored */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM allocations"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM devices"), 1);
+	assert_int_equal(store_alloc_add(f->st, &b), 0);    /* a new transaction */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM allocations"), 1);
+	assert_int_equal(store_batch_commit(f->st), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM allocations"), 2);
+	/* outside a batch each write commits at once */
+	snprintf(d.impi, sizeof d.impi, "bob-1@acme");
+	assert_int_equal(store_device_put(f->st, &d), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM devices"), 2);
+}
+
 static void test_alloc_hold_del_reopen(void **state)
 {
 	struct fixture *f = opened(state);
@@ -817,6 +858,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_unique, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_hold_del_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
