@@ -200,6 +200,10 @@ void w8_destroy(struct w8 *w8)
 	w8_loop_stop(w8);
 	for (size_t i = 0; i < w8->trunk_count; i++) {
 		struct w8_trunk *t = &w8->trunks[i];
+		/* legs whose dialogs never ended (an INVITE still pending when
+		 * the trunk stopped): nua will not report on them any more */
+		while (t->legs)
+			w8_leg_free(t->legs);
 		w8_probe_free(t);
 		w8_reg_free(t);
 		if (t->nua) {

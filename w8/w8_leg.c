@@ -21,6 +21,12 @@
 
 void w8_leg_free(struct w8_leg *leg)
 {
+	if (leg->le_prev) {         /* off the trunk's list */
+		*leg->le_prev = leg->le_next;
+		if (leg->le_next)
+			leg->le_next->le_prev = leg->le_prev;
+		leg->le_prev = NULL;
+	}
 	if (leg->update)
 		msg_destroy(leg->update);
 	leg->update = NULL;
@@ -50,6 +56,11 @@ struct w8_leg *w8_leg_new(struct w8_trunk *t)
 	if (leg) {
 		leg->obj.kind = W8_OBJ_LEG;
 		leg->trunk = t;
+		leg->le_next = t->legs;
+		if (t->legs)
+			t->legs->le_prev = &leg->le_next;
+		leg->le_prev = &t->legs;
+		t->legs = leg;
 	}
 	return leg;
 }
@@ -162,7 +173,8 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 				     SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
 				     NUTAG_RETRY_COUNT(0), TAG_END());
 	if (!leg || !leg->nh) {
-		free(leg);
+		if (leg)
+			w8_leg_free(leg);
 		su_home_deinit(home);
 		return ENOMEM;
 	}

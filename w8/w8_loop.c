@@ -151,8 +151,10 @@ int w8_leg_invite_local(struct w8_trunk *t, const struct w8_call_params *p,
 	b = w8_leg_new(t);
 	if (!inv || !a || !b) {
 		msg_destroy(inv);
-		free(a);
-		free(b);
+		if (a)
+			w8_leg_free(a);     /* no peer, no loop yet: just freed */
+		if (b)
+			w8_leg_free(b);
 		return ENOMEM;
 	}
 	a->loop = b->loop = true;

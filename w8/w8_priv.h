@@ -75,6 +75,7 @@ struct w8_trunk {
 	bool shut_down;             /**< nua_r_shutdown seen */
 	int stopping;               /**< 0 running, 1 un-registering, 2 nua shut down */
 	bool withdrawn;             /**< no enabled identity set uses it */
+	struct w8_leg *legs;        /**< every leg of the trunk, until freed */
 };
 
 struct w8 {
@@ -158,6 +159,7 @@ struct w8_leg {
 	struct w8_leg *peer; /**< loop: the other end, or NULL once it is gone */
 	msg_t *update;       /**< an UPDATE from IMS awaiting our answer (a
 				  reference), or NULL */
+	struct w8_leg **le_prev, *le_next;   /**< in trunk->legs */
 };
 
 /* w8_leg.c */

@@ -76,7 +76,8 @@ static const char usage_text[] =
 static void complain(const char *tail, const char *fmt, va_list ap)
 {
 	fputs("wtpfctl: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	if (fmt)                /* never NULL; gcc -fsanitize cannot tell */
+		vfprintf(stderr, fmt, ap);
 	fputs(tail, stderr);
 }
 
