@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,6 +40,9 @@ struct wic_ws {
 	uv_timer_t sweep;            /* turns the wheel every WIC_WS_TICK_US */
 	bool sweeping;
 };
+
+/* The TLS 1.2 suites of wss (TLS 1.3 keeps OpenSSL's, all AEAD). */
+#define WIC_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1"
 
 /* The size of libwebsockets' receive buffer, per connection. */
 #define WIC_WS_RX_CHUNK 4096
@@ -435,6 +439,13 @@ static int vhost_create(struct wic *wic, const struct lws_protocols *protos,
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = c->tls_certificate;
 		info.ssl_private_key_filepath = c->tls_key;
+		/* TLS 1.2 or later, forward-secret AEAD suites only, whatever
+		 * the system's OpenSSL configuration allows */
+		info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 |
+				       SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION |
+				       SSL_OP_NO_RENEGOTIATION |
+				       SSL_OP_CIPHER_SERVER_PREFERENCE;
+		info.ssl_cipher_list = WIC_TLS12_CIPHERS;
 		info.alpn = "http/1.1";
 	}
 	if (!lws_create_vhost(wic->lws, &info)) {

@@ -126,6 +126,29 @@ describe('WebSocket handshake', { timeout: 50000 }, () => {
     await assert.rejects(connect(`ws://127.0.0.1:${gw.wssPort}`, { origin: ORIGIN }));
   });
 
+  test('wss: TLS 1.2 or later with forward-secret AEAD suites only', async () => {
+    const hello = (o) => new Promise((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port: gw.wssPort, rejectUnauthorized: false, ...o },
+        () => { const r = { ok: true, version: s.getProtocol(), cipher: s.getCipher().name }; s.end(); resolve(r); });
+      s.on('error', (e) => resolve({ ok: false, error: e.code || e.message }));
+    });
+    // Node's own OpenSSL refuses TLS < 1.2 at its default security level:
+    // lower it for the client, so that only the gateway's refusal counts.
+    for (const v of ['TLSv1', 'TLSv1.1']) {
+      const r = await hello({ minVersion: v, maxVersion: v, ciphers: 'DEFAULT:@SECLEVEL=0' });
+      assert.equal(r.ok, false, `${v} refused: ${JSON.stringify(r)}`);
+    }
+    const t12 = await hello({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
+    assert.equal(t12.ok, true, JSON.stringify(t12));
+    assert.match(t12.cipher, /^ECDHE-(RSA|ECDSA)-(AES\d+-GCM-SHA\d+|CHACHA20-POLY1305)$/, t12.cipher);
+    for (const weak of ['AES128-SHA', 'ECDHE-RSA-AES128-SHA', 'AES256-GCM-SHA384']) {
+      const r = await hello({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: weak });
+      assert.equal(r.ok, false, `${weak} refused: ${JSON.stringify(r)}`);
+    }
+    const t13 = await hello({ minVersion: 'TLSv1.3' });
+    assert.equal(t13.ok && t13.version, 'TLSv1.3', JSON.stringify(t13));
+  });
+
   test('handshake_timeout: a connection that never upgrades is closed', async () => {
     const t0 = Date.now();
     const closedAfter = await new Promise((resolve, reject) => {
