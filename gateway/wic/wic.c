@@ -75,6 +75,7 @@ int wic_reload(struct wic *wic, const struct conf *conf)
 		return err;
 	wic->conf = conf;
 	wic->conf_gen++;        /* keys may have gone: forget verified tokens */
+	(void)wic_ws_tls_reload(wic);   /* a renewed certificate; logged */
 	return 0;
 }
 

@@ -186,6 +186,13 @@ void wic_limits_tick(struct wic *wic, time_t now);
 size_t wic_tl_pending(const struct wic_tl *tl);
 
 int wic_ws_start(struct wic *wic);
+/**
+ * Loads the wss certificate and key again from the files the listener was
+ * started with (a renewed certificate, same paths): new connections get
+ * it, open ones keep theirs. On error (unreadable, or a key that does not
+ * match) logs why, keeps the running pair and returns EINVAL.
+ */
+int wic_ws_tls_reload(struct wic *wic);
 void wic_ws_stop(struct wic *wic);
 void wic_ws_want_write(struct wic_flow *flow);
 

@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <stddef.h>
 #include <libwebsockets.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,6 +41,7 @@ struct wic_ws {
 	struct twheel wheel;         /* keepalive and idle deadlines */
 	uv_timer_t sweep;            /* turns the wheel every WIC_WS_TICK_US */
 	bool sweeping;
+	char *tls_cert, *tls_key;    /* the wss vhost's files, as started */
 };
 
 /* The TLS 1.2 suites of wss (TLS 1.3 keeps OpenSSL's, all AEAD). */
@@ -516,6 +519,10 @@ int wic_ws_start(struct wic *wic)
 			"(is libwebsockets-evlib-uv installed?)");
 		return ENOMEM;
 	}
+	if (c->wss_port) {
+		ws->tls_cert = strdup(c->tls_certificate);
+		ws->tls_key = strdup(c->tls_key);
+	}
 	if (c->ws_port)
 		err = vhost_create(wic, ws->protocols, &ws->retry, false);
 	if (!err && c->wss_port)
@@ -536,8 +543,71 @@ void wic_ws_stop(struct wic *wic)
 		lws_context_destroy(wic->lws);
 	}
 	wic->lws = NULL;
-	if (wic->ws)
+	if (wic->ws) {
 		uvloop_destroy(wic->ws->uv, 500);
+		free(wic->ws->tls_cert);
+		free(wic->ws->tls_key);
+	}
 	free(wic->ws);
 	wic->ws = NULL;
+}
+
+/* The whole of file @p path, or NULL (with @p *len 0). */
+static char *file_read(const char *path, size_t *len)
+{
+	gchar *data = NULL;
+	gsize n = 0;
+
+	*len = 0;
+	if (!g_file_get_contents(path, &data, &n, NULL))
+		return NULL;
+	*len = n;
+	return data;
+}
+
+/* True when PEM @p cert and PEM @p key parse and belong together
+ * (libwebsockets logs a mismatch but reports success). */
+static bool tls_pair_ok(const char *cert, size_t cert_len, const char *key,
+			size_t key_len)
+{
+	BIO *cb = BIO_new_mem_buf(cert, (int)cert_len);
+	BIO *kb = BIO_new_mem_buf(key, (int)key_len);
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	bool ok = x && k && X509_check_private_key(x, k) == 1;
+
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(cb);
+	BIO_free(kb);
+	return ok;
+}
+
+int wic_ws_tls_reload(struct wic *wic)
+{
+	struct wic_ws *ws = wic->ws;
+	size_t cert_len, key_len;
+	char *cert, *key;
+	int err = 0;
+
+	if (!ws || !ws->tls_cert || !wic->lws)
+		return 0;
+	cert = file_read(ws->tls_cert, &cert_len);
+	key = file_read(ws->tls_key, &key_len);
+	if (!cert || !key || !tls_pair_ok(cert, cert_len, key, key_len) ||
+	    lws_tls_cert_updated(wic->lws, ws->tls_cert, ws->tls_key, cert,
+				 cert_len, key, key_len)) {
+		log_err("wic", 0, "wss certificate %s / key %s not reloaded "
+			"(unreadable, or they do not match): the running ones "
+			"stay", ws->tls_cert, ws->tls_key);
+		err = EINVAL;
+	} else {
+		log_info("wic", 0, "wss certificate reloaded from %s",
+			 ws->tls_cert);
+	}
+	if (key)
+		OPENSSL_cleanse(key, key_len);
+	g_free(cert);
+	g_free(key);
+	return err;
 }

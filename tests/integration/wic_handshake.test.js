@@ -149,6 +149,41 @@ describe('WebSocket handshake', { timeout: 50000 }, () => {
     assert.equal(t13.ok && t13.version, 'TLSv1.3', JSON.stringify(t13));
   });
 
+  test('wss certificate renewed in place: SIGHUP loads it for new connections, open ones stay', async () => {
+    const { execFileSync } = require('node:child_process');
+    const path = require('node:path');
+    const fs = require('node:fs');
+    const peerCert = () => new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: gw.wssPort, rejectUnauthorized: false },
+        () => { const c = s.getPeerCertificate(); s.end(); resolve(c); });
+      s.on('error', reject);
+    });
+    const before = await peerCert();
+    const open = await connect(gw.wssUrl, { origin: ORIGIN });
+    const cert = path.join(gw.dir, 'cert.pem'), key = path.join(gw.dir, 'key.pem');
+    const renew = (cn) => execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt',
+      'ec_paramgen_curve:P-256', '-nodes', '-keyout', key + '.new', '-out', cert + '.new',
+      '-days', '2', '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    renew('renewed.wtpf.test');
+    fs.renameSync(cert + '.new', cert);
+    fs.renameSync(key + '.new', key);
+    const mark = gw.mark();
+    await gw.reload();
+    await gw.waitLog(/wss certificate reloaded from .*cert\.pem/, 3000, mark);
+    const after = await peerCert();
+    assert.equal(after.subject.CN, 'renewed.wtpf.test');
+    assert.notEqual(after.fingerprint256, before.fingerprint256);
+    const r = await open.transact({ method: 'OPTIONS', uri: `sip:${DOMAIN}`, from: `sip:o@${DOMAIN}` });
+    assert.equal(r.status, 200, 'the connection opened before still works');
+    // a key that does not match: refused, the renewed pair keeps serving
+    execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', key]);
+    const mark2 = gw.mark();
+    await gw.reload();
+    await gw.waitLog(/wss certificate .* not reloaded .*the running ones stay/, 3000, mark2);
+    assert.equal((await peerCert()).fingerprint256, after.fingerprint256);
+    await open.close();
+  });
+
   test('handshake_timeout: a connection that never upgrades is closed', async () => {
     const t0 = Date.now();
     const closedAfter = await new Promise((resolve, reject) => {
