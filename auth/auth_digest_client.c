@@ -16,14 +16,29 @@ struct challenge {
 	char realm[256], nonce[256], opaque[256], qop[64], algorithm[32];
 };
 
-/* Copies @p v (quoted or not) into @p dst. False when too long. */
+/*
+ * Copies @p v (quoted or not) into @p dst; a quoted-string keeps its
+ * escapes, as it goes back quoted into the answer. False when too long, or
+ * when it could not go back as it came: a quote or backslash that is no
+ * escape inside quotes, or one at all (or a blank) in a token.
+ */
 static bool param_value(const char *v, char *dst, size_t size)
 {
 	size_t n = strlen(v);
+	bool quoted = n >= 2 && v[0] == '"' && v[n - 1] == '"';
 
-	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+	if (quoted) {
 		v++;
 		n -= 2;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (quoted && v[i] == '\\' && i + 1 < n) {
+			i++;
+			continue;
+		}
+		if (v[i] == '"' || v[i] == '\\' ||
+		    (!quoted && (v[i] == ' ' || v[i] == '\t')))
+			return false;
 	}
 	if (n >= size)
 		return false;

@@ -131,6 +131,47 @@ static char *initial_route(su_home_t *home, const struct w8_trunk *t,
 	return su_strdup(home, p->route);
 }
 
+/*
+ * The browser's display name as one clean quoted-string: its quotes (if it
+ * came quoted) taken off, line breaks of a folded line dropped, escapes
+ * kept, a bare quote or backslash escaped. NULL (no display name) for one
+ * that could pass for an address toward IMS: '<', '>', '@' or ':' in it,
+ * or another control character.
+ */
+static char *display_quoted(su_home_t *home, const char *d)
+{
+	size_t n = strlen(d), o = 0;
+	char *out;
+
+	if (n >= 2 && d[0] == '"' && d[n - 1] == '"') {
+		d++;
+		n -= 2;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strchr("<>@:", d[i]) || ((unsigned char)d[i] < 0x20 &&
+		    d[i] != '\r' && d[i] != '\n' && d[i] != '\t') || d[i] == 0x7f)
+			return NULL;
+	out = su_alloc(home, 2 * n + 3);
+	if (!out)
+		return NULL;
+	out[o++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] == '\r' || d[i] == '\n')
+			continue;
+		if (d[i] == '\\' && i + 1 < n && d[i + 1] != '\r' && d[i + 1] != '\n') {
+			out[o++] = d[i++];
+			out[o++] = d[i];
+			continue;
+		}
+		if (d[i] == '"' || d[i] == '\\')
+			out[o++] = '\\';
+		out[o++] = d[i];
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
 int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 		  w8_leg_h *h, void *arg, struct w8_leg **legp)
 {
@@ -138,7 +179,7 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 	const struct w8_pcscf *pc = w8_pcscf_serving(t);
 	const char *idh = t->conf->trusted ? "P-Asserted-Identity"
 					   : "P-Preferred-Identity";
-	char *ruri, *from, *to, *ident;
+	char *ruri, *from, *to, *ident, *disp;
 	struct w8_leg *leg;
 
 	if (!pc || t->withdrawn)
@@ -156,7 +197,9 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 			   strcasestr(p->privacy, "header")))
 		from = su_strdup(home, "\"Anonymous\" <sip:anonymous@anonymous.invalid>");
 	else
-		from = p->display && *p->display ? su_sprintf(home, "\"%s\" <%s>", p->display, p->identity)
+		from = p->display && *p->display &&
+		       (disp = display_quoted(home, p->display)) ?
+			su_sprintf(home, "%s <%s>", disp, p->identity)
 			  : su_sprintf(home, "<%s>", p->identity);
 	/* In angle brackets: a bare URI's parameters (;user=phone) would
 	 * become header parameters of To. */

@@ -24,14 +24,24 @@ static bool sip_addressable(const sip_t *sip)
 	       sip->sip_call_id && sip->sip_cseq;
 }
 
-/* The first header Sofia could not parse, as a reason phrase. */
+/*
+ * The first header Sofia could not take, as a reason phrase. The list has
+ * headers that did not parse (error headers, named by er_name) and second
+ * instances of headers that come once, such as Max-Forwards, which keep
+ * their own class: those have no er_name.
+ */
 static const char *sip_error_reason(const sip_t *sip)
 {
 	static char why[96];
-	const msg_error_t *er = sip->sip_error;
+	const sip_header_t *h = (const sip_header_t *)sip->sip_error;
+	const char *name = NULL;
 
-	if (er && er->er_name) {
-		snprintf(why, sizeof why, "Bad %.60s Header", er->er_name);
+	if (h && sip_is_error(h))
+		name = h->sh_error->er_name;
+	else if (h)
+		name = h->sh_class->hc_name;
+	if (name && *name) {
+		snprintf(why, sizeof why, "Bad %.60s Header", name);
 		return why;
 	}
 	return "Malformed Message";

@@ -6,12 +6,9 @@
  *   - a normalised SDP is no longer than its input, and normalising it
  *     again with the same policy changes nothing (the edit is idempotent).
  *
- * Not built by CMake. By hand, from the repository root:
- *   clang -g -fsanitize=fuzzer,address,undefined -I. \
- *     -I/usr/include/sofia-sip-1.12 tests/fuzz/fuzz_sdp.c media/media_*.c \
- *     util/log.c $(pkg-config --libs sofia-sip-ua) -o fuzz_sdp
- *   ./fuzz_sdp -dict=tests/fuzz/sdp.dict -max_len=8192 -timeout=5 \
- *     CORPUS_DIR tests/fuzz/corpus/sdp
+ * The input is one SDP body (offer or answer, from a browser or from IMS).
+ * Built and run by tests/fuzz/CMakeLists.txt (test fuzz.sdp); see
+ * tests/fuzz/README.md.
  */
 #include <stdint.h>
 #include <stdlib.h>
