@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <libconfig.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,24 +497,68 @@ int conf_load(const char *path, struct conf **confp, char **errs)
 	return conf_load_keys(path, NULL, confp, errs);
 }
 
+/*
+ * What libconfig 1.5 cannot be trusted with: a path that is not a regular
+ * file (it blocks on a FIFO or a device) and `@include` (an empty or
+ * folder name makes it exit the process, a reload included). One file
+ * holds the whole configuration.
+ */
+static int file_checks(struct conf_ctx *cx, FILE *f, const char *path)
+{
+	struct stat st;
+	char line[4096];
+	int n = 0, err = 0;
+
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+		conf_errs_append(cx, "%s: not a regular file\n", path);
+		return EINVAL;
+	}
+	while (fgets(line, sizeof line, f)) {
+		const char *p = line + strspn(line, " \t");
+
+		n++;
+		if (!strncmp(p, "@include", 8)) {
+			conf_errs_append(cx, "%s:%d: @include is not supported: "
+					 "one file holds the whole configuration\n",
+					 path, n);
+			err = EINVAL;
+		}
+		if (!strchr(line, '\n') && !feof(f)) {   /* a longer line: skip it */
+			int c;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+		}
+	}
+	return err;
+}
+
 int conf_load_keys(const char *path, conf_key_check_h *check,
 		   struct conf **confp, char **errs)
 {
 	struct conf_ctx cx = { .path = path, .key_check = check };
 	struct conf *conf = NULL;
 	config_t cfg;
+	struct stat st;
 	FILE *f;
 	int err = 0;
 
 	if (errs)
 		*errs = NULL;
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {   /* before open: */
+		conf_errs_append(&cx, "%s: not a regular file\n", path);  /* a FIFO blocks */
+		err = EINVAL;
+		goto out;
+	}
 	f = fopen(path, "r");
 	if (!f) {
 		err = errno;
 		conf_errs_append(&cx, "%s: cannot open: %s\n", path, strerror(err));
 		goto out;
 	}
+	err = file_checks(&cx, f, path);
 	fclose(f);
+	if (err)
+		goto out;
 	config_init(&cfg);
 	cx.base_dir = conf_dir_of(path);
 	if (cx.base_dir)

@@ -118,6 +118,31 @@ static void test_unknown_key_has_line(void **state)
 	expect_error("bogus = 1;\n" MINIMAL_TENANT, ":1: bogus: unknown key");
 }
 
+/* libconfig exits on some @include lines and blocks on a FIFO: both are
+ * refused before libconfig reads anything. */
+static void test_include_and_special_files(void **state)
+{
+	char fifo[512], *errs = NULL;
+	struct conf *conf = NULL;
+
+	(void)state;
+	expect_error("log_level = \"info\";\n  @include \"\"\n" MINIMAL_TENANT,
+		     "t.conf:2: @include is not supported");
+	expect_error("@include \"/tmp\"\n" MINIMAL_TENANT,
+		     "t.conf:1: @include is not supported");
+	snprintf(fifo, sizeof fifo, "%s/fifo.conf", tmpdir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(conf_load(fifo, &conf, &errs), EINVAL);
+	assert_null(conf);
+	assert_non_null(strstr(errs, "fifo.conf: not a regular file"));
+	free(errs);
+	errs = NULL;
+	assert_int_equal(conf_load("/dev/null", &conf, &errs), EINVAL);
+	assert_non_null(strstr(errs, "/dev/null: not a regular file"));
+	free(errs);
+	unlink(fifo);
+}
+
 static void test_wrong_type(void **state)
 {
 	(void)state;
@@ -539,6 +564,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_minimal_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_key_has_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_include_and_special_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_key_line, setup, teardown),
