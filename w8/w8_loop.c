@@ -176,12 +176,13 @@ int w8_leg_invite_local(struct w8_trunk *t, const struct w8_call_params *p,
 int w8_loop_respond(struct w8_leg *leg, int status, const char *phrase,
 		    const char *sdp)
 {
-	msg_t *msg = loop_msg(status, "application/sdp", sdp, NULL, NULL, NULL);
 	struct w8_leg *peer = leg->peer;
 	bool initial = leg->incoming && !leg->answered;
+	msg_t *msg;
 
-	if (!peer)
+	if (!peer)              /* the caller's end is gone already */
 		return EPIPE;
+	msg = loop_msg(status, "application/sdp", sdp, NULL, NULL, NULL);
 	if (!initial) {
 		/* The answer to a re-INVITE or UPDATE of the other end. */
 		loop_post(peer, W8_EV_REINVITE_DONE, status, phrase, msg);
