@@ -10,12 +10,10 @@
 'use strict';
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 
 const LIB = path.resolve(__dirname, '../tests/integration/lib');
+const { bench } = require('./lib/bench');
 const { startGateway, ORIGIN, DOMAIN, ISS } = require(path.join(LIB, 'gateway'));
 
 const BENCH = process.env.WTPF_BENCH;
@@ -23,23 +21,6 @@ const RATE = 50;            // limits.register_rate
 const OFFERED = 3 * RATE;   // the overload
 const SECONDS = 4;
 
-function bench(args) {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wtpf-bench-')), 'out.json');
-  return new Promise((resolve, reject) => {
-    const p = spawn(BENCH, [...args, '--json', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error('wtpf-bench hung')); }, 60000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      let json;
-      try { json = JSON.parse(fs.readFileSync(out, 'utf8')); } catch (e) { json = undefined; }
-      fs.rmSync(path.dirname(out), { recursive: true, force: true });
-      resolve({ code, stdout, stderr, json });
-    });
-  });
-}
 
 describe('three times the sustainable REGISTER load from one address', { timeout: 90000 }, () => {
   let gw;

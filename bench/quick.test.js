@@ -8,12 +8,10 @@
 'use strict';
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 
 const LIB = path.resolve(__dirname, '../tests/integration/lib');
+const { bench } = require('./lib/bench');
 const { startGateway, freePort, defaultTenants, ORIGIN, DOMAIN, ISS } =
   require(path.join(LIB, 'gateway'));
 const { udpPcscf } = require(path.join(LIB, 'pcscf'));
@@ -41,24 +39,6 @@ async function bed() {
   return { gw, sock };
 }
 
-// Runs wtpf-bench; resolves with { code, stdout, stderr, json }.
-function bench(args) {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wtpf-bench-')), 'out.json');
-  return new Promise((resolve, reject) => {
-    const p = spawn(BENCH, [...args, '--json', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error('wtpf-bench hung')); }, 60000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      let json;
-      try { json = JSON.parse(fs.readFileSync(out, 'utf8')); } catch (e) { json = undefined; }
-      fs.rmSync(path.dirname(out), { recursive: true, force: true });
-      resolve({ code, stdout, stderr, json });
-    });
-  });
-}
 
 // Arguments shared by the cases: register, refresh, call each other.
 function common(gw, n) {
