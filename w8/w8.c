@@ -202,8 +202,13 @@ void w8_destroy(struct w8 *w8)
 		struct w8_trunk *t = &w8->trunks[i];
 		/* legs whose dialogs never ended (an INVITE still pending when
 		 * the trunk stopped): nua will not report on them any more */
-		while (t->legs)
+		size_t left = 0;
+
+		for (; t->legs; left++)
 			w8_leg_free(t->legs);
+		if (left)
+			log_info("w8", 0, "trunk %s: %zu call legs still open at "
+				 "shutdown, freed", t->conf->name, left);
 		w8_probe_free(t);
 		w8_reg_free(t);
 		if (t->nua) {

@@ -379,6 +379,11 @@ static void leg_blame_pcscf(struct w8_leg *leg, int status)
 
 	if (status != 408 && status != 503)
 		return;
+	/* With one P-CSCF there is nowhere to fail over to: marking it down
+	 * would refuse every call until the next OPTIONS answer for one lost
+	 * INVITE. Its OPTIONS probe alone says whether it is down. */
+	if (leg->trunk->pcscf_count < 2)
+		return;
 	/* an INVITE of ours: the P-CSCF it went through, whichever serves
 	 * now; a re-INVITE on an incoming leg: the serving one */
 	if (leg->incoming)

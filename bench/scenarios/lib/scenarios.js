@@ -1,0 +1,437 @@
+// The benchmark scenarios (issue "Benchmark", 1-5), each against wtpfd and
+// Kamailio (4: wtpfd only). Every figure goes into R (the results object);
+// a scenario that fails records why and the run goes on.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const P = require('./proc');
+const T = require('./targets');
+
+const HERE = path.resolve(__dirname, '..');
+const CALLEE = '+4940555000001';   // the IMS number WebRTC clients call
+
+function say(msg) { process.stdout.write(`bench/run: ${msg}\n`); }
+
+const phase = (j, name) => (j && j.phases ? j.phases.find((p) => p.name === name) : undefined);
+const num = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? null : Number(Number(x).toFixed(d)));
+
+// The first few errors of a wtpf-bench JSON ("kind x count"), or ''.
+function errors(j, ph) {
+  const e = ph ? ph.errors : j && j.errors;
+  if (!e || !e.total) return '';
+  const all = [...Object.entries(e.by_status || {}), ...Object.entries(e.by_kind || {})]
+    .map(([k, v]) => [k, typeof v === 'object' ? v.count : v])
+    .sort((a, b) => b[1] - a[1]);
+  return all.slice(0, 3).map(([k, c]) => `${k} ×${c}`).join(', ');
+}
+
+// wtpf-bench's target and client options for one target kind and transport.
+function clientArgs(cfg, kind, transport, o = {}) {
+  const pt = cfg.ports;
+  const a = [];
+  if (kind === 'wtpfd') {
+    a.push('--url', transport === 'wss' ? `wss://127.0.0.1:${pt.wss}/` : `ws://127.0.0.1:${pt.ws}/`,
+      '--origin', 'http://bench.wtpf.test', '--domain', 'bench.wtpf.test');
+    if (o.alg === 'ES256')
+      a.push('--jwt-alg', 'ES256', '--jwt-key', path.join(cfg.keyDir, 'ec.key'), '--jwt-iss', 'https://ec.bench.test');
+    else
+      a.push('--jwt-key', path.join(cfg.keyDir, 'hs256.key'), '--jwt-iss', 'https://idp.bench.test');
+  } else {
+    a.push('--url', transport === 'wss' ? `wss://127.0.0.1:${pt.kwss}/` : `ws://127.0.0.1:${pt.kws}/`,
+      '--domain', '127.0.0.1', '--auth', 'digest', '--password', cfg.password);
+  }
+  if (transport === 'wss') a.push('--insecure');
+  if (o.user) a.push('--user', o.user);
+  a.push('--local-addrs', cfg.localAddrs, '--timeout', String(cfg.txTimeout));
+  return a;
+}
+
+function files(cfg, name) {
+  return { json: path.join(cfg.runDir, 'json', `${name}.json`), log: path.join(cfg.runDir, 'logs', `${name}.txt`) };
+}
+
+function readJson(f) {
+  try { return JSON.parse(fs.readFileSync(f, 'utf8')); } catch (e) { return null; }
+}
+
+// One wtpf-bench run to its end (bounded by timeoutS).
+async function bench(cfg, name, target, args, timeoutS) {
+  const f = files(cfg, name);
+  const r = await P.run(`wtpf-bench ${name}`, cfg.bench,
+    [...args.map(String), '--target-pid', target.pidList, '--json', f.json], { log: f.log, timeoutS });
+  return { code: r.code, timedOut: r.timedOut, seconds: r.seconds, j: readJson(f.json), log: f.log, targetDied: target.died() };
+}
+
+function startTarget(cfg, kind, label, o = {}) {
+  const dir = path.join(cfg.runDir, 'targets', label);
+  return kind === 'wtpfd' ? T.startWtpfd(cfg, dir, label) : T.startKamailio(cfg, dir, label, o);
+}
+
+function outcome(b) {
+  const notes = [];
+  if (b.timedOut) notes.push('wtpf-bench timed out');
+  if (b.targetDied) notes.push('target exited during the run');
+  if (!b.j) notes.push(`no JSON (exit ${b.code})`);
+  return notes.join('; ');
+}
+
+// ---- 1. scale: memory per client and idle CPU ------------------------
+
+async function scale(cfg, R) {
+  R.scale = [];
+  for (const transport of cfg.transports) {
+    for (const n of cfg.steps) {
+      for (const kind of cfg.targets) {
+        const label = `scale-${transport}-${n}-${kind}`;
+        const row = { transport, n, kind };
+        R.scale.push(row);
+        let t;
+        try {
+          t = await startTarget(cfg, kind, label, { tls: transport === 'wss', tcpChildren: transport === 'wss' ? cfg.kamTlsTcpChildren : 0 });
+          const ramp = transport === 'wss' ? cfg.rampWss : cfg.rampWs;
+          const args = [...clientArgs(cfg, kind, transport), '--clients', n, '--ramp', ramp,
+            '--max-pending', cfg.maxPending, '--hold', cfg.hold];
+          const b = await bench(cfg, label, t, args, Math.ceil((n / ramp) * 4 + cfg.hold + 120));
+          const j = b.j;
+          const hold = phase(j, 'hold');
+          const reg = phase(j, 'register');
+          Object.assign(row, {
+            registered: j ? j.result.registered : null,
+            failed: j ? j.result.register_failed : null,
+            regRate: j && j.result.register_time_s ? num(j.result.registered / j.result.register_time_s, 0) : null,
+            pss: j ? num(j.target.pss_kb_per_client, 1) : null,
+            rss: j ? num(j.target.rss_kb_per_client, 1) : null,
+            pssMB: reg ? num(reg.target.pss_kb_end / 1024, 1) : null,
+            idle: hold ? num(hold.target.cpu_pct, 2) : null,
+            fds: hold ? hold.target.fds_end : null,
+            openAtHoldEnd: hold ? hold.registered_end : null,
+            errors: errors(j), note: outcome(b), code: b.code,
+          });
+        } catch (e) {
+          row.note = `not run: ${e.message}`;
+        } finally {
+          if (t) await t.stop();
+        }
+        say(`scale ${transport} ${n} ${kind}: registered ${row.registered}, PSS ${row.pss} KiB/client, idle ${row.idle}% ${row.note || ''}`);
+      }
+    }
+  }
+}
+
+// ---- 2. registration rate and 5. latency against offered load -------
+
+async function registration(cfg, R) {
+  R.reg = [];
+  const variants = [];
+  for (const kind of cfg.targets) {
+    if (kind === 'wtpfd') variants.push({ key: 'wtpfd', kind, alg: 'HS256', user: 'hs%05u', auth: 'Bearer HS256' },
+      { key: 'wtpfd-es256', kind, alg: 'ES256', user: 'es%05u', auth: 'Bearer ES256' });
+    else variants.push({ key: 'kamailio', kind, auth: 'digest MD5, qop=auth' });
+  }
+  for (const v of variants) {
+    const label = `register-${v.key}`;
+    const row = { key: v.key, kind: v.kind, auth: v.auth, clients: cfg.regClients };
+    R.reg.push(row);
+    let t;
+    try {
+      t = await startTarget(cfg, v.kind, label);
+      const args = [...clientArgs(cfg, v.kind, 'ws', v), '--clients', cfg.regClients, '--ramp', 0,
+        '--max-pending', cfg.regPending];
+      const b = await bench(cfg, label, t, args, Math.ceil(cfg.regClients / 100 + 120));
+      const j = b.j;
+      const reg = phase(j, 'register');
+      const tr = j && j.transactions;
+      Object.assign(row, {
+        registered: j ? j.result.registered : null,
+        rate: j && j.result.register_time_s ? num(j.result.registered / j.result.register_time_s, 0) : null,
+        cpuUs: reg && j.result.registered ? num((reg.target.cpu_s / j.result.registered) * 1e6, 0) : null,
+        cpuPct: reg ? num(reg.target.cpu_pct, 1) : null,
+        genPct: reg ? num(reg.self.cpu_pct, 1) : null,
+        p50: tr && tr.register ? tr.register.p50_ms : null,
+        p99: tr && tr.register ? tr.register.p99_ms : null,
+        connectP50: tr && tr.connect ? tr.connect.p50_ms : null,
+        challenges: j ? j.counters.digest_challenges : null,
+        errors: errors(j), note: outcome(b),
+      });
+    } catch (e) {
+      row.note = `not run: ${e.message}`;
+    } finally {
+      if (t) await t.stop();
+    }
+    say(`register ${v.key}: ${row.rate}/s, ${row.cpuUs} µs CPU each ${row.note || ''}`);
+  }
+
+  // refreshes at stepped offered rates, one fresh target per kind
+  R.sweep = {};
+  for (const kind of cfg.targets) {
+    const s = { points: [], peak: null, half: null };
+    R.sweep[kind] = s;
+    const label = `refresh-${kind}`;
+    let t;
+    try {
+      t = await startTarget(cfg, kind, label);
+      const point = async (rate, tag) => {
+        const name = `${label}-${rate}${tag ? `-${tag}` : ''}`;
+        const args = [...clientArgs(cfg, kind, 'ws'), '--clients', cfg.sweepClients, '--ramp', 0,
+          '--max-pending', cfg.regPending, '--refresh-rate', rate, '--refresh-time', cfg.sweepTime];
+        const b = await bench(cfg, name, t, args, Math.ceil(cfg.sweepClients / 100 + cfg.sweepTime * 3 + 90));
+        const ph = phase(b.j, 'refresh');
+        const x = ph && ph.transactions.refresh;
+        const pt = { offered: rate, half: tag === 'half' };
+        if (x) {
+          const failed = Math.max(x.failed, ph.errors ? ph.errors.total : 0);
+          Object.assign(pt, {
+            achieved: num(x.ok / cfg.sweepTime, 0), ok: x.ok, failed,
+            p50: x.p50_ms, p90: x.p90_ms, p99: x.p99_ms, max: x.max_ms,
+            cpuUs: x.ok ? num((ph.target.cpu_s / x.ok) * 1e6, 0) : null,
+            cpuPct: num(ph.target.cpu_pct, 1), genPct: num(ph.self.cpu_pct, 1), errors: errors(b.j, ph),
+          });
+          pt.sustained = !b.timedOut && !b.targetDied && pt.achieved >= 0.95 * rate && failed <= 0.01 * x.ok &&
+            pt.p50 < cfg.sweepMaxP50;
+        } else {
+          pt.sustained = false;
+          pt.errors = errors(b.j);
+        }
+        pt.note = outcome(b);
+        say(`refresh ${kind} offered ${rate}/s: ${pt.achieved}/s, p50 ${pt.p50} ms, p99 ${pt.p99} ms${pt.sustained ? '' : ' (not sustained)'}`);
+        return pt;
+      };
+      let good = 0;
+      let bad = 0;
+      for (const rate of cfg.sweepRates) {
+        if (t.died()) break;
+        const pt = await point(rate);
+        s.points.push(pt);
+        if (!pt.sustained) { bad = rate; break; }
+        good = rate;
+      }
+      // between the last sustained step and the first that was not
+      for (const k of good && bad ? [1.25, 1.5, 1.75] : []) {
+        const rate = Math.round(good * k);
+        if (rate >= bad || t.died()) break;
+        const pt = await point(rate);
+        s.points.push(pt);
+        if (!pt.sustained) break;
+      }
+      const ok = s.points.filter((p) => p.sustained);
+      if (ok.length) {
+        const best = ok.reduce((a, b) => (b.achieved > a.achieved ? b : a));
+        s.peak = { offered: best.offered, achieved: best.achieved, cpuUs: best.cpuUs, p99: best.p99 };
+        // half of the peak on a fresh target: the saturated step leaves
+        // a backlog behind it
+        const hr = Math.max(1, Math.round(best.achieved / 2));
+        await t.stop();
+        t = null;
+        await P.sleep(2000);
+        t = await startTarget(cfg, kind, `${label}-half`);
+        s.half = await point(hr, 'half');
+        s.points.push(s.half);
+      }
+    } catch (e) {
+      s.note = `not run: ${e.message}`;
+      say(`refresh ${kind}: ${s.note}`);
+    } finally {
+      if (t) await t.stop();
+    }
+  }
+}
+
+// ---- 3. call rate both ways, SIPp as IMS ----------------------------
+
+function sippStat(file) {
+  try {
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    const head = lines[0].split(';');
+    const last = lines[lines.length - 1].split(';');
+    const v = (k) => Number(last[head.indexOf(k)]);
+    return { outgoing: v('OutgoingCall(C)'), ok: v('SuccessfulCall(C)'), failed: v('FailedCall(C)'), elapsed: last[head.indexOf('ElapsedTime(C)')] };
+  } catch (e) {
+    return null;
+  }
+}
+
+async function calls(cfg, R) {
+  R.calls = {};
+  for (const kind of cfg.targets) {
+    const res = { out: [], in: [], notes: [] };
+    R.calls[kind] = res;
+    const label = `calls-${kind}`;
+    const dir = path.join(cfg.runDir, 'targets', label);
+    let uas; let t; let inb;
+    try {
+      uas = await T.startUas(cfg, path.join(dir, 'sipp'));
+      t = await startTarget(cfg, kind, label);
+      await P.sleep(500);
+      // WebRTC client -> IMS
+      for (const rate of cfg.callRates) {
+        if (t.died()) break;
+        const name = `${label}-out-${rate}`;
+        const args = [...clientArgs(cfg, kind, 'ws'), '--clients', cfg.callClients, '--ramp', 0,
+          '--max-pending', cfg.regPending, '--call-rate', rate, '--call-time', cfg.callTime,
+          '--call-hold', cfg.callHold, '--call-to', CALLEE];
+        const b = await bench(cfg, name, t, args, Math.ceil(cfg.callTime + cfg.callHold + cfg.callClients / 100 + 120));
+        const ph = phase(b.j, 'calls');
+        const st = { rate };
+        if (ph) {
+          const c = ph.counters;
+          const x = ph.transactions.invite_200 || {};
+          Object.assign(st, {
+            placed: c.calls_placed, completed: c.calls_completed,
+            failed: c.calls_placed - c.calls_completed,
+            failPct: c.calls_placed ? num(((c.calls_placed - c.calls_completed) / c.calls_placed) * 100, 2) : null,
+            cpuUs: c.calls_completed ? num((ph.target.cpu_s / c.calls_completed) * 1e6, 0) : null,
+            setupP50: x.p50_ms, setupP99: x.p99_ms, errors: errors(b.j, ph),
+            cpuPct: num(ph.target.cpu_pct, 1), genPct: num(ph.self.cpu_pct, 1),
+          });
+          st.sustained = !b.timedOut && !b.targetDied && st.placed >= 0.95 * rate * cfg.callTime && st.failPct < 1;
+        } else {
+          st.sustained = false;
+          st.errors = errors(b.j);
+        }
+        st.note = outcome(b);
+        res.out.push(st);
+        say(`calls ${kind} WIC->IMS ${rate}/s: ${st.completed}/${st.placed} completed, ${st.cpuUs} µs CPU/call${st.sustained ? '' : ' (not sustained)'}`);
+        if (!st.sustained) break;
+        await P.sleep(1000);
+      }
+      // IMS -> WebRTC client: registered clients linger, SIPp calls them
+      if (!t.died()) {
+        const nf = path.join(dir, 'numbers.csv');
+        const f = files(cfg, `${label}-in-clients`);
+        const args = [...clientArgs(cfg, kind, 'ws'), '--clients', cfg.callClients, '--ramp', 0,
+          '--max-pending', cfg.regPending, '--linger', 3600, '--numbers-out', nf,
+          '--target-pid', t.pidList, '--json', f.json];
+        inb = P.start(`wtpf-bench ${label}-in`, cfg.bench, args.map(String), { log: f.log });
+        if (!(await P.waitFile(nf, 60000, inb))) throw new Error(`the clients did not all register (log ${f.log})`);
+        await P.sleep(500);
+        const port = kind === 'wtpfd' ? cfg.ports.trunk : cfg.ports.ksip;
+        for (const rate of cfg.callRates) {
+          if (t.died()) break;
+          const name = `${label}-in-${rate}`;
+          const stat = path.join(dir, `sipp-in-${rate}.csv`);
+          const count = Math.round(rate * cfg.callTime);
+          const c0 = t.cpu();
+          const r = await P.run(`sipp ${name}`, 'sipp', [`127.0.0.1:${port}`, '-sf', path.join(HERE, 'sipp/uac.xml'),
+            '-t', cfg.trunkTransport === 'tcp' ? 't1' : 'u1', '-inf', nf, '-i', '127.0.0.1', '-p', String(cfg.ports.uac), '-mp', String(cfg.ports.media2),
+            '-r', String(rate), '-m', String(count), '-d', String(Math.round(cfg.callHold * 1000)),
+            '-nostdin', '-trace_stat', '-stf', stat, '-fd', '3600',
+            '-timeout', `${Math.ceil(cfg.callTime + cfg.callHold + 60)}s`, '-timeout_error',
+            '-trace_err', '-error_file', path.join(dir, `sipp-in-${rate}-errors.log`)],
+          { log: path.join(cfg.runDir, 'logs', `${name}.txt`), timeoutS: cfg.callTime + cfg.callHold + 90, cwd: dir });
+          const cpu = t.cpu() - c0;
+          const s = sippStat(stat);
+          const st = { rate, seconds: num(r.seconds, 1) };
+          if (s) {
+            Object.assign(st, {
+              placed: s.outgoing, completed: s.ok, failed: s.outgoing - s.ok,
+              failPct: s.outgoing ? num(((s.outgoing - s.ok) / s.outgoing) * 100, 2) : null,
+              cpuUs: s.ok ? num((cpu / s.ok) * 1e6, 0) : null,
+              cpuPct: r.seconds ? num((cpu / r.seconds) * 100, 1) : null,
+            });
+            st.sustained = !r.timedOut && s.outgoing === count && st.failPct < 1 &&
+              r.seconds <= cfg.callTime + cfg.callHold + 10 && !t.died();
+          } else {
+            st.sustained = false;
+          }
+          st.note = [r.timedOut ? 'SIPp timed out' : '', r.code ? `SIPp exit ${r.code}` : '',
+            t.died() ? 'target exited' : ''].filter(Boolean).join('; ');
+          res.in.push(st);
+          say(`calls ${kind} IMS->WIC ${rate}/s: ${st.completed}/${st.placed} completed in ${st.seconds} s, ${st.cpuUs} µs CPU/call${st.sustained ? '' : ' (not sustained)'}`);
+          if (!st.sustained) break;
+          await P.sleep(2000);
+        }
+        await P.stop(inb, 'SIGINT', 30000);
+        const j = readJson(f.json);
+        if (j) res.inClients = { registered: j.result.registered, inbound: j.counters.inbound_calls, answered: j.counters.inbound_answered, completed: j.counters.inbound_completed, errors: errors(j) };
+      }
+    } catch (e) {
+      res.notes.push(`not run: ${e.message}`);
+      say(`calls ${kind}: ${e.message}`);
+    } finally {
+      if (inb) await P.stop(inb, 'SIGINT', 30000);
+      if (t) await t.stop();
+      if (uas) await uas.stop();
+    }
+  }
+}
+
+// ---- 4. ring-group fan-out (wtpfd), measured on a loopback capture --
+
+const pct = (arr, p) => {
+  if (!arr.length) return null;
+  const s = [...arr].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+
+async function ringGroup(cfg, R) {
+  const res = { reps: cfg.ringReps, calls: [] };
+  R.ring = res;
+  if (!cfg.targets.includes('wtpfd')) { res.note = 'wtpfd not among the targets'; return; }
+  const label = 'ringgroup-wtpfd';
+  const dir = path.join(cfg.runDir, 'targets', label);
+  let uas; let t; let cap; const clients = [];
+  try {
+    uas = await T.startUas(cfg, path.join(dir, 'sipp'));
+    t = await startTarget(cfg, 'wtpfd', label);
+    const pcap = path.join(dir, 'ring.pcap');
+    const capLog = path.join(cfg.runDir, 'logs', `${label}-tcpdump.txt`);
+    cap = P.start('tcpdump', 'tcpdump', ['-i', 'lo', '-w', pcap, '-U', '-s', '0', '-B', '16384', '-n',
+      `tcp port ${cfg.ports.ws} or udp port ${cfg.ports.trunk}`], { log: capLog });
+    for (let i = 0; i < 50 && !/listening on/.test(fs.readFileSync(capLog, 'utf8')); i++) await P.sleep(100);
+    if (cap.result) throw new Error(`tcpdump did not start: ${T.tail(capLog)}`);
+    // one agent answers after 0.3 s, the 49 others would ring for an hour
+    const common = [...clientArgs(cfg, 'wtpfd', 'ws', { user: '+49301000900%02u' }), '--impu-base', T.RG.base,
+      '--linger', 3600];
+    const parts = [
+      { name: 'answers', args: ['--clients', 1, '--first-index', 0, '--answer-delay', 0.3, '--target-pid', t.pidList] },
+      { name: 'rings', args: ['--clients', 49, '--first-index', 1, '--answer-delay', 3600] },
+    ];
+    for (const part of parts) {
+      const f = files(cfg, `${label}-${part.name}`);
+      part.numbers = path.join(dir, `${part.name}.csv`);
+      part.p = P.start(`wtpf-bench ${label}-${part.name}`, cfg.bench,
+        [...common, ...part.args, '--numbers-out', part.numbers, '--json', f.json].map(String), { log: f.log });
+      part.json = f.json;
+      clients.push(part);
+    }
+    for (const part of parts)
+      if (!(await P.waitFile(part.numbers, 30000, part.p))) throw new Error(`the ring group's agents did not register (${part.name})`);
+    await P.sleep(500);
+    const inf = path.join(dir, 'group.csv');
+    fs.writeFileSync(inf, `SEQUENTIAL\n${T.RG.number};group\n`);
+    const stat = path.join(dir, 'sipp-ring.csv');
+    const r = await P.run('sipp ring', 'sipp', [`127.0.0.1:${cfg.ports.trunk}`, '-sf', path.join(HERE, 'sipp/uac.xml'),
+      '-inf', inf, '-i', '127.0.0.1', '-p', String(cfg.ports.uac), '-mp', String(cfg.ports.media2),
+      '-r', '1', '-rp', '1500', '-m', String(cfg.ringReps), '-l', '1', '-d', '300', '-nostdin',
+      '-trace_stat', '-stf', stat, '-fd', '3600', '-timeout', `${cfg.ringReps * 3 + 30}s`, '-timeout_error'],
+    { log: path.join(cfg.runDir, 'logs', `${label}-sipp.txt`), timeoutS: cfg.ringReps * 3 + 60, cwd: dir });
+    res.sipp = sippStat(stat);
+    res.sippExit = r.code;
+    await P.sleep(500);
+    for (const part of parts) await P.stop(part.p, 'SIGINT', 20000);
+    await P.stop(cap, 'SIGINT', 5000);
+    const out = P.runSync('python3', [path.join(HERE, 'rg_pcap.py'), pcap, '--ws-port', String(cfg.ports.ws),
+      '--trunk-port', String(cfg.ports.trunk)], { maxBuffer: 64 << 20 });
+    fs.writeFileSync(path.join(cfg.runDir, 'json', `${label}-pcap.json`), out);
+    const a = JSON.parse(out);
+    res.calls = a.calls;
+    const full = a.calls.filter((c) => c.legs === 50 && c.cancels === 49 && c.cancel_ms !== null);
+    res.complete = full.length;
+    const f = full.map((c) => c.fanout_ms);
+    const c = full.map((x) => x.cancel_ms);
+    const first = full.map((x) => x.first_invite_ms);
+    res.fanout = { p50: pct(f, 50), p99: pct(f, 99), max: pct(f, 100) };
+    res.cancel = { p50: pct(c, 50), p99: pct(c, 99), max: pct(c, 100) };
+    res.first = { p50: pct(first, 50), p99: pct(first, 99), max: pct(first, 100) };
+  } catch (e) {
+    res.note = `not run: ${e.message}`;
+  } finally {
+    for (const part of clients) await P.stop(part.p, 'SIGINT', 20000);
+    if (cap) await P.stop(cap, 'SIGINT', 5000);
+    if (t) await t.stop();
+    if (uas) await uas.stop();
+  }
+  say(`ring group: ${res.complete || 0}/${res.reps} complete; fan-out p50 ${res.fanout && res.fanout.p50} ms, CANCELs p50 ${res.cancel && res.cancel.p50} ms ${res.note || ''}`);
+}
+
+module.exports = { scale, registration, calls, ringGroup, pct };
