@@ -88,7 +88,17 @@ static void keepalive_start(struct wic_ws *ws, struct wic_pss *pss,
 	keepalive_arm(ws, pss, c);
 }
 
-/* A deadline came: closes an idle flow, or asks for a ping. */
+/* Writes a keepalive ping; -1 when the connection failed. */
+static int write_ping(struct lws *wsi)
+{
+	unsigned char buf[LWS_PRE + sizeof ping_payload];
+
+	memcpy(buf + LWS_PRE, ping_payload, sizeof ping_payload - 1);
+	return lws_write(wsi, buf + LWS_PRE, sizeof ping_payload - 1,
+			 LWS_WRITE_PING) < (int)sizeof ping_payload - 1 ? -1 : 0;
+}
+
+/* A deadline came: closes an idle flow, or sends a ping. */
 static void keepalive_due(struct twheel_entry *e, void *arg)
 {
 	struct wic_pss *pss = (struct wic_pss *)((char *)e - offsetof(struct wic_pss, ka));
@@ -102,9 +112,19 @@ static void keepalive_due(struct twheel_entry *e, void *arg)
 		return;
 	}
 	if (c->ping_interval && now >= pss->next_ping) {
-		pss->ping_due = true;
 		pss->next_ping = now + (lws_usec_t)c->ping_interval * LWS_USEC_PER_SEC;
-		lws_callback_on_writable(flow->wsi);
+		/* as messages (wic_ws_want_write()): at once when nothing is
+		 * waiting to go, else after what is */
+		if (!flow->out_head && !flow->close_code && !pss->write_failed &&
+		    !lws_partial_buffered(flow->wsi)) {
+			if (write_ping(flow->wsi)) {
+				pss->write_failed = true;
+				lws_callback_on_writable(flow->wsi);
+			}
+		} else {
+			pss->ping_due = true;
+			lws_callback_on_writable(flow->wsi);
+		}
 	}
 	keepalive_arm(flow->wic->ws, pss, c);
 }
@@ -308,12 +328,8 @@ static int on_writeable(struct lws *wsi, struct wic_pss *pss,
 	if (pss->write_failed)
 		return -1;
 	if (pss->ping_due && !flow->close_code) {
-		unsigned char buf[LWS_PRE + sizeof ping_payload];
-
 		pss->ping_due = false;
-		memcpy(buf + LWS_PRE, ping_payload, sizeof ping_payload - 1);
-		if (lws_write(wsi, buf + LWS_PRE, sizeof ping_payload - 1,
-			      LWS_WRITE_PING) < (int)sizeof ping_payload - 1)
+		if (write_ping(wsi))
 			return -1;
 		if (flow->out_head)
 			lws_callback_on_writable(wsi);
