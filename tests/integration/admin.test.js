@@ -90,21 +90,7 @@ describe('admin listener', { timeout: 30000 }, () => {
 const TOKEN = 'it-admin-token-7f3a9c1e5b2d';
 const N = (i) => `+49301234${String(i).padStart(5, '0')}`;
 const ALICE = N(1), BOB = N(2), CAROL = N(3), GROUP = N(9000), CONF_DIV = N(9);
-// Rows of the gateway's store (sqlite3 CLI, else python3's sqlite3).
-function db(gw, sql) {
-  let out;
-  try {
-    out = execFileSync('sqlite3', ['-json', '-cmd', '.timeout 5000', gw.storePath, sql],
-      { encoding: 'utf8' });
-  } catch (e) {
-    if (e.code !== 'ENOENT') throw e;
-    out = execFileSync('python3', ['-c', 'import sqlite3, json, sys\n' +
-      'c = sqlite3.connect(sys.argv[1], timeout=5); c.row_factory = sqlite3.Row\n' +
-      'print(json.dumps([dict(r) for r in c.execute(sys.argv[2])]))', gw.storePath, sql],
-    { encoding: 'utf8' });
-  }
-  return out.trim() ? JSON.parse(out) : [];
-}
+const { db } = require('./lib/store');
 
 // An MD5 qop=auth digest answer to a 401's challenge.
 function digest(res, user, pass, uri) {

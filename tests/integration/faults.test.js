@@ -18,6 +18,7 @@ const tok = require('./lib/tokens');
 const { connect, request, branch, rand } = require('./lib/sip');
 const { udpPcscf } = require('./lib/pcscf');
 const { localCall } = require('./lib/localcall');
+const { db } = require('./lib/store');
 
 const TOKEN = 'it-faults-admin-token-42';
 const N = (i) => `+49301234${String(i).padStart(5, '0')}`;
@@ -98,15 +99,11 @@ describe('faults', { timeout: 60000 }, () => {
     assert.ok(got.every(Boolean), 'both browsers got BYE before the close');
     for (const x of [a, c]) assert.equal((await x.closed).code, 1001);
     // the store outlives the process: the two halves of the call are there, ended
-    const rows = require('node:child_process').execFileSync('python3', ['-c',
-      'import sqlite3,sys,json;c=sqlite3.connect(sys.argv[1]);' +
-      'print(json.dumps(c.execute("SELECT status, ended, reason FROM cdrs").fetchall()))',
-      b.gw.storePath], { encoding: 'utf8' });
-    const recs = JSON.parse(rows);
-    assert.equal(recs.length, 2, rows);
-    for (const [status, ended, reason] of recs) {
-      assert.ok(ended > 0, `ended: ${rows}`);
-      assert.ok(reason, `a reason: ${rows}`);
+    const recs = db(b.gw, 'SELECT status, ended, reason FROM cdrs');
+    assert.equal(recs.length, 2, JSON.stringify(recs));
+    for (const { status, ended, reason } of recs) {
+      assert.ok(ended > 0, `ended: ${JSON.stringify(recs)}`);
+      assert.ok(reason, `a reason: ${JSON.stringify(recs)}`);
       assert.equal(status, 200);
     }
   });

@@ -45,21 +45,7 @@ function tenant(o = {}) {
   return { name: 'acme', domain: DOMAIN, origins: [ORIGIN], allow_digest: true, issuers: [HS], ...o };
 }
 
-// Rows of the gateway's store.
-function db(gw, sql) {
-  let out;
-  try {
-    out = execFileSync('sqlite3', ['-json', '-cmd', '.timeout 5000', gw.storePath, sql],
-      { encoding: 'utf8' });
-  } catch (e) {
-    if (e.code !== 'ENOENT') throw e;
-    out = execFileSync('python3', ['-c', 'import sqlite3, json, sys\n' +
-      'c = sqlite3.connect(sys.argv[1], timeout=5); c.row_factory = sqlite3.Row\n' +
-      'print(json.dumps([dict(r) for r in c.execute(sys.argv[2])]))', gw.storePath, sql],
-    { encoding: 'utf8' });
-  }
-  return out.trim() ? JSON.parse(out) : [];
-}
+const { db } = require('./lib/store');
 
 const allocations = (gw, tenantName = 'acme') => db(gw,
   `SELECT idset, impu, subject, hold_until FROM allocations WHERE tenant = '${tenantName}' ORDER BY impu`);
