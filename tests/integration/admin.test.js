@@ -14,7 +14,6 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
 const { startGateway, freePort, defaultTenants } = require('./lib/gateway');

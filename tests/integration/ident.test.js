@@ -22,7 +22,6 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { execFileSync } = require('node:child_process');
 
 const { startGateway, freePort, toLibconfig, ORIGIN, DOMAIN, ISS } = require('./lib/gateway');
 const tok = require('./lib/tokens');
