@@ -247,7 +247,21 @@ static const struct conf_opt trunk_opts[] = {
 		 "dialog is noticed and both legs end; 0: only honour the far "
 		 "end's (the far end's interval is always honoured)" },
 	{ "tls_verify", CT_BOOL, OFF(struct conf_trunk, tls_verify), .def_int = 1,
-	  .doc = "check the P-CSCF's TLS certificate against cafile.pem" },
+	  .doc = "check the P-CSCF's TLS certificate against cafile.pem and "
+		 "the host of its URI (subjectAltName or CN)" },
+	{ "tls_verify_client", CT_BOOL, OFF(struct conf_trunk, tls_verify_client),
+	  .def_int = 0, .doc = "mutual TLS: a TLS connection opened to the "
+				"trunk must show a certificate from cafile.pem" },
+	{ "tls_peer_names", CT_STRV, OFF(struct conf_trunk, tls_peer_names),
+	  .doc = "with tls_verify_client: the names (subjectAltName DNS, IP or "
+		 "URI, or CN) one of which that certificate must carry; empty: "
+		 "any certificate from cafile.pem" },
+	{ "tls_ciphers", CT_STR, OFF(struct conf_trunk, tls_ciphers),
+	  .def_str = CONF_TLS12_CIPHERS,
+	  .doc = "OpenSSL cipher list for TLS 1.2 (TLS 1.3 uses its own AEAD "
+		 "suites)" },
+	{ "tls_min_version", CT_STR, OFF(struct conf_trunk, tls_min_version),
+	  .def_str = "1.2", .doc = "oldest TLS version accepted: 1.2 or 1.3" },
 	{ "strip_bundle", CT_BOOL, OFF(struct conf_trunk, strip_bundle),
 	  .def_int = 1, .doc = "remove BUNDLE grouping from SDP toward IMS "
 				"(TS 23.228 U.1.1: IMS does not support it)" },

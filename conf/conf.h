@@ -27,6 +27,9 @@ struct conf_issuer {
 /** How the trunk presents itself to the P-CSCF. */
 enum conf_trunk_mode { CONF_TRUNK_REGISTRATION = 0, CONF_TRUNK_STATIC = 1 };
 
+/** TLS 1.2 suites of wss and of W8 TLS by default: forward-secret AEAD only. */
+#define CONF_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1"
+
 /** A W8 trunk toward one IMS network: its P-CSCFs and its credentials. */
 struct conf_trunk {
 	char *name;             /**< unique name; tenants refer to it */
@@ -46,7 +49,14 @@ struct conf_trunk {
 				     P-Preferred-Identity */
 	bool tel_uri;           /**< dialled numbers as tel: (else sip:...;user=phone) */
 	char *tls_dir;          /**< Sofia TLS folder (agent.pem, cafile.pem); empty: none */
-	bool tls_verify;        /**< refuse a P-CSCF certificate not from cafile.pem */
+	bool tls_verify;        /**< refuse a P-CSCF certificate not from cafile.pem
+				     or not naming the P-CSCF's host */
+	bool tls_verify_client; /**< mutual TLS: connections to the trunk must show
+				     a certificate from cafile.pem */
+	conf_strv_t tls_peer_names; /**< with tls_verify_client: the certificate
+				     names (subjectAltName or CN) accepted */
+	char *tls_ciphers;      /**< OpenSSL cipher list for TLS 1.2 */
+	char *tls_min_version;  /**< "1.2" or "1.3" */
 	int session_expires;    /**< RFC 4028 interval asked for on calls; 0: none */
 	bool strip_bundle;      /**< remove a=group:BUNDLE from offers toward IMS */
 	conf_strv_t codecs;     /**< codec allow-list toward IMS; empty: all */

@@ -8,6 +8,9 @@
 #include "util/numrange.h"
 #include "util/rewrite.h"
 
+#include <limits.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,6 +391,39 @@ static void check_tenant(struct conf_ctx *cx, const config_setting_t *root,
 	}
 }
 
+/* The trunk's TLS keys: the folder's two files, a cipher list OpenSSL
+ * knows, and the mutual-TLS keys only with a folder. */
+static void check_trunk_tls(struct conf_ctx *cx, const config_setting_t *root,
+			    const char *at, const struct conf_trunk *t)
+{
+	char path[160], file[400];
+	SSL_CTX *ctx;
+
+	snprintf(path, sizeof path, "%s.tls_min_version", at);
+	if (strcmp(t->tls_min_version, "1.2") && strcmp(t->tls_min_version, "1.3"))
+		err_at(cx, root, path, "must be 1.2 or 1.3");
+	snprintf(path, sizeof path, "%s.tls_ciphers", at);
+	ctx = SSL_CTX_new(TLS_method());
+	if (ctx && !SSL_CTX_set_cipher_list(ctx, t->tls_ciphers))
+		err_at(cx, root, path, "OpenSSL knows no cipher of this list");
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	snprintf(path, sizeof path, "%s.tls_peer_names", at);
+	if (t->tls_peer_names[0] && !t->tls_verify_client)
+		err_at(cx, root, path, "needs tls_verify_client = true");
+	if (!*t->tls_dir) {
+		snprintf(path, sizeof path, "%s.tls_verify_client", at);
+		if (t->tls_verify_client)
+			err_at(cx, root, path, "needs tls_dir (cafile.pem)");
+		return;
+	}
+	snprintf(path, sizeof path, "%s.tls_dir", at);
+	snprintf(file, sizeof file, "%s/agent.pem", t->tls_dir);
+	check_file(cx, root, path, file);
+	snprintf(file, sizeof file, "%s/cafile.pem", t->tls_dir);
+	check_file(cx, root, path, file);
+}
+
 static void check_trunk(struct conf_ctx *cx, const config_setting_t *root,
 			struct conf *conf, size_t i)
 {
@@ -434,6 +470,7 @@ static void check_trunk(struct conf_ctx *cx, const config_setting_t *root,
 		snprintf(path, sizeof path, "%s.retry_min", at);
 		err_at(cx, root, path, "greater than retry_max");
 	}
+	check_trunk_tls(cx, root, at, t);
 }
 
 void conf_check(struct conf_ctx *cx, const config_setting_t *root,

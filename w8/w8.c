@@ -91,22 +91,27 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 		log_err("w8", 0, "trunk %s: bind '%s' is not a SIP URI", c->name, c->bind);
 		return EINVAL;
 	}
+	w8_tls_begin(c);
 	t->nua = nua_create(w8->root, w8_nua_cb, (nua_magic_t *)t,
 			    NUTAG_URL(c->bind),
 			    TAG_IF(tls && !sips_bind, NUTAG_SIPS_URL("sips:*:*")),
 			    TAG_IF(tls, TPTAG_CERTIFICATE(c->tls_dir)),
-			    /* The P-CSCF's certificate must chain to cafile.pem. */
-			    TAG_IF(tls && c->tls_verify,
-				   TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT)),
+			    /* Peers' certificates must chain to cafile.pem:
+			     * the P-CSCF's, and with mutual TLS a connecting
+			     * peer's (names checked in w8_tls.c) */
+			    TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(w8_tls_verify_policy(c))),
 			    NTATAG_SIP_T1X64(t1x64),
 			    /* P-Asserted-Identity, Privacy... arrive parsed */
 			    NTATAG_MCLASS(sip_mclass_extended()),
 			    TAG_IF(*c->resolv_conf, SRESTAG_RESOLV_CONF(c->resolv_conf)),
 			    TAG_END());
 	if (!t->nua) {
+		w8_tls_end(false);
 		log_err("w8", 0, "trunk %s: cannot listen on %s", c->name, c->bind);
 		return EADDRINUSE;
 	}
+	if (w8_tls_end(true))
+		return EPROTO;
 	nua_set_params(t->nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0),
 		       NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
 		       NUTAG_ENABLEMESSAGE(0), NUTAG_SERVICE_ROUTE_ENABLE(0),
@@ -164,6 +169,7 @@ int w8_create(struct w8 **w8p, su_root_t *root, const struct conf *conf)
 		w8_destroy(w8);
 		return err;
 	}
+	w8_names_freeze(true);
 	*w8p = w8;
 	return 0;
 }
@@ -197,6 +203,7 @@ void w8_destroy(struct w8 *w8)
 {
 	if (!w8)
 		return;
+	w8_names_freeze(false);
 	w8_loop_stop(w8);
 	for (size_t i = 0; i < w8->trunk_count; i++) {
 		struct w8_trunk *t = &w8->trunks[i];

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
@@ -417,12 +418,33 @@ static void leg_on_invite_response(struct w8_leg *leg, int status,
  * core answers it with w8_leg_respond(). Answered here when nobody will:
  * 491 while another UPDATE waits, 481 once the call core let go.
  */
+/* A body the call core would read as SDP must say it is SDP (RFC 3261
+ * 21.4.13: 415 with Accept otherwise). */
+static bool body_is_sdp(const sip_t *sip)
+{
+	const sip_content_type_t *ct = sip->sip_content_type;
+
+	return !sip->sip_payload || !sip->sip_payload->pl_len || !ct ||
+	       !ct->c_type || !strcasecmp(ct->c_type, "application/sdp");
+}
+
+static void respond_415(nua_handle_t *nh, msg_t *req)
+{
+	nua_respond(nh, SIP_415_UNSUPPORTED_MEDIA,
+		    SIPTAG_ACCEPT_STR("application/sdp"),
+		    TAG_IF(req, NUTAG_WITH(req)), TAG_END());
+}
+
 static void leg_on_update(struct w8_leg *leg, const sip_t *sip)
 {
 	msg_t *req = nua_current_request(leg->trunk->nua);
 
 	if (!req)
 		return;
+	if (!body_is_sdp(sip)) {
+		respond_415(leg->nh, req);
+		return;
+	}
 	if (leg->update || leg->released || !leg->h) {
 		nua_respond(leg->nh, leg->update ? 491 : 481,
 			    leg->update ? "Request Pending" : "Call Does Not Exist",
@@ -481,6 +503,10 @@ void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
 				    TAG_END());
 			break;
 		}
+		if (!body_is_sdp(sip)) {
+			respond_415(leg->nh, nua_current_request(leg->trunk->nua));
+			break;
+		}
 		w8_leg_report(leg, W8_EV_REINVITE, 0, NULL, sip);
 		break;
 	case nua_i_update:
@@ -528,6 +554,13 @@ void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip)
 		log_warn("w8", 0, "trunk %s: INVITE from a host that is not a "
 			 "configured P-CSCF: 403", t->conf->name);
 		nua_respond(nh, 403, "Not From A Configured P-CSCF", TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	if (!body_is_sdp(sip)) {
+		log_info("w8", 0, "trunk %s: INVITE with a %s body: 415", t->conf->name,
+			 sip->sip_content_type->c_type);
+		respond_415(nh, NULL);
 		nua_handle_destroy(nh);
 		return;
 	}

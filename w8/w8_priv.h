@@ -124,6 +124,20 @@ char *w8_contact(su_home_t *home, const struct w8_trunk *t, const char *user);
 void w8_trunk_error(struct w8_trunk *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* w8_tls.c: the TLS policy of trunk @p c applies to the TLS contexts
+ * Sofia-SIP creates between w8_tls_begin() and w8_tls_end(); the latter
+ * returns 0, or (with @p check) EPROTO after a log line when the trunk has
+ * TLS but no context took the policy. */
+void w8_tls_begin(const struct conf_trunk *c);
+int w8_tls_end(bool check);
+/* The TPTAG_TLS_VERIFY_POLICY value for trunk @p c. */
+unsigned w8_tls_verify_policy(const struct conf_trunk *c);
+
+/* w8_names.c: from w8_names_freeze(true) on, Sofia-SIP resolves numeric
+ * addresses only; a host name is refused and logged, never looked up in
+ * the loop's thread. */
+void w8_names_freeze(bool on);
+
 /* w8_reg.c */
 int w8_reg_start(struct w8_trunk *t);
 void w8_reg_event(struct w8_reg *reg, nua_event_t ev, int status,

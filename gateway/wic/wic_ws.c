@@ -44,9 +44,6 @@ struct wic_ws {
 	char *tls_cert, *tls_key;    /* the wss vhost's files, as started */
 };
 
-/* The TLS 1.2 suites of wss (TLS 1.3 keeps OpenSSL's, all AEAD). */
-#define WIC_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1"
-
 /* The size of libwebsockets' receive buffer, per connection. */
 #define WIC_WS_RX_CHUNK 4096
 
@@ -464,7 +461,7 @@ static int vhost_create(struct wic *wic, const struct lws_protocols *protos,
 				       SSL_OP_NO_TLSv1_1 | SSL_OP_NO_COMPRESSION |
 				       SSL_OP_NO_RENEGOTIATION |
 				       SSL_OP_CIPHER_SERVER_PREFERENCE;
-		info.ssl_cipher_list = WIC_TLS12_CIPHERS;
+		info.ssl_cipher_list = CONF_TLS12_CIPHERS;
 		info.alpn = "http/1.1";
 	}
 	if (!lws_create_vhost(wic->lws, &info)) {

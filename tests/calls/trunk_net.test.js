@@ -140,7 +140,7 @@ test('§4.2e the P-CSCF found by DNS: NAPTR -> SRV, by priority; REGISTER and ca
     }
   });
 
-test('§4.2f TLS toward the P-CSCF: REGISTER, a call\'s INVITE and IMS\'s BYE all over TLS',
+test('§4.2f TLS toward the P-CSCF: REGISTER, a call\'s INVITE and IMS\'s BYE all over TLS (mutual)',
   { timeout: 60000 }, async () => {
     const dir = outDir('trunk-net-tls');
     const TLS_BIND = 5091;
@@ -151,6 +151,9 @@ test('§4.2f TLS toward the P-CSCF: REGISTER, a call\'s INVITE and IMS\'s BYE al
         origins: [ORIGIN],
         trunk: {
           bind: `sips:127.0.0.1:${TLS_BIND}`, tls_dir: sofiaTlsDir(path.join(dir, 'sofia-tls'), [kam.cert]),
+          // mutual TLS: Kamailio's BYE comes on a connection it opens, with
+          // its certificate (trunk_tls.test.js has the refusals)
+          tls_verify_client: true, tls_peer_names: ['127.0.0.1'],
           pcscf: ['sip:127.0.0.1:5061;transport=tls'],
         },
       });

@@ -393,6 +393,28 @@ static void test_semantic_checks(void **state)
 		     "t.conf:3: tenants[0].issuers[0].keys: cannot read file");
 }
 
+/* The trunk's TLS keys: version, cipher list, the folder's files, and
+ * mutual TLS only with a folder and verify_client. */
+static void test_trunk_tls(void **state)
+{
+#define TRUNK_TLS(x) MINIMAL_TENANT "trunks = (\n { name = \"ims\";\n" \
+	"   domain = \"d\"; mode = \"static\"; pcscf = [\"sip:p\"];\n" x " } );\n"
+	(void)state;
+	expect_error(TRUNK_TLS("   tls_min_version = \"1.1\";"),
+		     "t.conf:6: trunks[0].tls_min_version: must be 1.2 or 1.3");
+	expect_error(TRUNK_TLS("   tls_ciphers = \"NOTHING-KNOWN\";"),
+		     "t.conf:6: trunks[0].tls_ciphers: OpenSSL knows no cipher of this list");
+	expect_error(TRUNK_TLS("   tls_verify_client = true;"),
+		     "t.conf:6: trunks[0].tls_verify_client: needs tls_dir (cafile.pem)");
+	expect_error(TRUNK_TLS("   tls_dir = \"/nonexistent\";"),
+		     "t.conf:6: trunks[0].tls_dir: cannot read file '/nonexistent/agent.pem'");
+	expect_error(TRUNK_TLS("   tls_dir = \"/nonexistent\";"),
+		     "cannot read file '/nonexistent/cafile.pem'");
+	expect_error(TRUNK_TLS("   tls_peer_names = [\"pcscf\"];"),
+		     "t.conf:6: trunks[0].tls_peer_names: needs tls_verify_client = true");
+#undef TRUNK_TLS
+}
+
 /* web.root: relative to the file's folder, a readable folder or empty. */
 static void test_web_root(void **state)
 {
@@ -576,6 +598,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_semantic_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_errors_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trunk_tls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_services, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_web_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),

@@ -104,14 +104,15 @@ function resolvConf(dir) {
 
 // ---- TLS ----------------------------------------------------------------
 
-// A self-signed P-256 certificate for 127.0.0.1: { key, cert } paths.
-function selfSigned(dir, name, cn = '127.0.0.1') {
+// A self-signed P-256 certificate (by default for 127.0.0.1): { key, cert }
+// paths.
+function selfSigned(dir, name, cn = '127.0.0.1', san = 'IP:127.0.0.1,DNS:localhost') {
   fs.mkdirSync(dir, { recursive: true });
   const key = path.join(dir, `${name}.key`);
   const cert = path.join(dir, `${name}.crt`);
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
     '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`,
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+    '-addext', `subjectAltName=${san}`], { stdio: 'ignore' });
   return { key, cert };
 }
 
@@ -142,7 +143,8 @@ class Pass503Kamailio extends Kamailio {
 }
 
 // Kamailio as peers.js starts it, plus a TLS listener on tlsPort with a
-// fresh self-signed certificate (this.cert); no client certificate asked,
+// fresh self-signed certificate (this.cert), shown as a client certificate
+// too (the trunk may ask for one: mutual TLS); no client certificate asked,
 // none verified (the gateway's is self-signed too).
 class TlsKamailio extends Kamailio {
   constructor(opts) {
@@ -160,7 +162,8 @@ class TlsKamailio extends Kamailio {
     fs.writeFileSync(tlsCfg, [
       '[server:default]', 'method = TLSv1.2+', 'verify_certificate = no', 'require_certificate = no',
       `private_key = ${this.key}`, `certificate = ${this.cert}`, '',
-      '[client:default]', 'method = TLSv1.2+', 'verify_certificate = no', 'require_certificate = no', ''].join('\n'));
+      '[client:default]', 'method = TLSv1.2+', 'verify_certificate = no', 'require_certificate = no',
+      `private_key = ${this.key}`, `certificate = ${this.cert}`, ''].join('\n'));
     const listen = 'listen=tcp:127.0.0.1:MY_SIP_PORT';
     if (!cfg.includes(listen) || !cfg.includes('loadmodule "ctl.so"'))
       throw new Error('pcscf.cfg changed: no tcp listen line or ctl.so line');
