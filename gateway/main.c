@@ -333,6 +333,12 @@ static int gw_start(struct gw *gw, const char *path)
 	if (!gw->root)
 		return ENOMEM;
 	su_root_threading(gw->root, 0);
+	/* GLib takes a source's descriptors out of its poll set while it
+	 * dispatches it, unless it may recurse, and puts them back after:
+	 * two eventfd writes per descriptor per dispatch, and a poll set
+	 * rebuilt each time (about 50 writes per call). Nothing here runs
+	 * the loop from inside a dispatch, so the sources may "recurse". */
+	g_source_set_can_recurse(su_glib_root_gsource(gw->root), TRUE);
 	g_source_attach(su_glib_root_gsource(gw->root), NULL);
 	err = ident_create(&gw->ident, gw->conf, gw->store);
 	if (!err)

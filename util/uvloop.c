@@ -79,6 +79,9 @@ int uvloop_create(struct uvloop **out, GMainContext *ctx)
 	us->loop = &ul->loop;
 	us->tag = g_source_add_unix_fd(ul->source, uv_backend_fd(&ul->loop),
 				       G_IO_IN);
+	/* no poll-set churn per dispatch (see g_source_set_can_recurse()):
+	 * uv_run() is never entered from inside itself */
+	g_source_set_can_recurse(ul->source, TRUE);
 	g_source_attach(ul->source, ctx);
 	*out = ul;
 	return 0;
