@@ -275,6 +275,8 @@ static int gw_reload(void *arg, char **msgs)
 	gw->old_confs = g_slist_prepend(gw->old_confs, gw->conf);
 	gw->conf = conf;
 	gw_trunks_apply(gw);
+	for (size_t i = 0; i < w8_trunk_count(gw->w8); i++)   /* renewed */
+		(void)w8_trunk_tls_reload(w8_trunk_at(gw->w8, i));  /* logged */
 	log_info("main", 0, "configuration reloaded");
 	if (conf->store.cdr_days != days)
 		gw_purge_start(gw);

@@ -91,7 +91,7 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 		log_err("w8", 0, "trunk %s: bind '%s' is not a SIP URI", c->name, c->bind);
 		return EINVAL;
 	}
-	w8_tls_begin(c);
+	w8_tls_begin(t);
 	t->nua = nua_create(w8->root, w8_nua_cb, (nua_magic_t *)t,
 			    NUTAG_URL(c->bind),
 			    TAG_IF(tls && !sips_bind, NUTAG_SIPS_URL("sips:*:*")),
@@ -223,6 +223,7 @@ void w8_destroy(struct w8 *w8)
 				nua_shutdown(t->nua);
 			nua_destroy(t->nua);
 		}
+		w8_tls_free(t);
 		su_home_deinit(t->home);
 	}
 	free(w8->trunks);

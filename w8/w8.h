@@ -47,6 +47,15 @@ bool w8_shutdown(struct w8 *w8);
 /** Frees everything. NULL is allowed. */
 void w8_destroy(struct w8 *w8);
 
+/**
+ * Loads a TLS trunk's agent.pem and cafile.pem again (SIGHUP): new TLS
+ * connections, both ways, use the new certificate and CA list; open ones
+ * keep theirs. A key that does not match its certificate, or files that
+ * cannot be read, change nothing. Returns 0 (also for a trunk without
+ * TLS), or an errno code after a log line naming the trunk.
+ */
+int w8_trunk_tls_reload(struct w8_trunk *t);
+
 /** Number of trunks; w8_trunk_at() walks them. */
 size_t w8_trunk_count(const struct w8 *w8);
 

@@ -18,6 +18,9 @@
 
 struct conf_trunk;
 
+/** TLS contexts a trunk's Sofia agent may make (IPv4, IPv6...). */
+#define W8_TLS_CTX_MAX 4
+
 /** RFC 4028 Min-SE floor: the smallest session interval accepted. */
 #define W8_MIN_SE 90
 
@@ -76,6 +79,9 @@ struct w8_trunk {
 	int stopping;               /**< 0 running, 1 un-registering, 2 nua shut down */
 	bool withdrawn;             /**< no enabled identity set uses it */
 	struct w8_leg *legs;        /**< every leg of the trunk, until freed */
+	struct ssl_ctx_st *tls_ctx[W8_TLS_CTX_MAX]; /**< Sofia's TLS contexts
+				     (a reference each), for reloads */
+	size_t tls_ctx_count;
 };
 
 struct w8 {
@@ -124,12 +130,14 @@ char *w8_contact(su_home_t *home, const struct w8_trunk *t, const char *user);
 void w8_trunk_error(struct w8_trunk *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* w8_tls.c: the TLS policy of trunk @p c applies to the TLS contexts
+/* w8_tls.c: the TLS policy of trunk @p t applies to the TLS contexts
  * Sofia-SIP creates between w8_tls_begin() and w8_tls_end(); the latter
  * returns 0, or (with @p check) EPROTO after a log line when the trunk has
  * TLS but no context took the policy. */
-void w8_tls_begin(const struct conf_trunk *c);
+void w8_tls_begin(struct w8_trunk *t);
 int w8_tls_end(bool check);
+/* Drops the trunk's references to its TLS contexts (after nua_destroy). */
+void w8_tls_free(struct w8_trunk *t);
 /* The TPTAG_TLS_VERIFY_POLICY value for trunk @p c. */
 unsigned w8_tls_verify_policy(const struct conf_trunk *c);
 

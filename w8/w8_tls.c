@@ -28,6 +28,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -40,7 +41,7 @@
 
 typedef int set_cipher_list_f(SSL_CTX *, const char *);
 
-static const struct conf_trunk *pending;   /* the trunk being created */
+static struct w8_trunk *pending;           /* the trunk being created */
 static unsigned applied;                   /* contexts given its policy */
 
 static set_cipher_list_f *real_set_cipher_list(void)
@@ -166,7 +167,8 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
 int SSL_CTX_set_cipher_list(SSL_CTX *ctx, const char *list)
 {
 	set_cipher_list_f *real = real_set_cipher_list();
-	const struct conf_trunk *c = pending;
+	struct w8_trunk *t = pending;
+	const struct conf_trunk *c = t ? t->conf : NULL;
 
 	if (!real)
 		return 0;
@@ -189,19 +191,22 @@ int SSL_CTX_set_cipher_list(SSL_CTX *ctx, const char *list)
 	 * as its policy says); the check becomes the trunk's */
 	SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), verify_cb);
 	SSL_CTX_set_info_callback(ctx, info_cb);
+	/* kept (one more reference) for w8_tls_reload() */
+	if (t->tls_ctx_count < W8_TLS_CTX_MAX && SSL_CTX_up_ref(ctx))
+		t->tls_ctx[t->tls_ctx_count++] = ctx;
 	applied++;
 	return 1;
 }
 
-void w8_tls_begin(const struct conf_trunk *c)
+void w8_tls_begin(struct w8_trunk *t)
 {
-	pending = c;
+	pending = t;
 	applied = 0;
 }
 
 int w8_tls_end(bool check)
 {
-	const struct conf_trunk *c = pending;
+	const struct conf_trunk *c = pending ? pending->conf : NULL;
 
 	pending = NULL;
 	if (!check || !c || !*c->tls_dir || applied)
@@ -210,6 +215,75 @@ int w8_tls_end(bool check)
 		"tls_min_version) could not be applied to Sofia-SIP's TLS "
 		"context: refusing to run TLS with its defaults", c->name);
 	return EPROTO;
+}
+
+/* Can agent.pem (key and chain) and cafile.pem of @p dir be used? Tried
+ * on a scratch context, so that a bad pair changes nothing. */
+static bool files_usable(const char *agent, const char *ca)
+{
+	SSL_CTX *tmp = SSL_CTX_new(TLS_method());
+	bool ok = tmp &&
+		  SSL_CTX_use_certificate_chain_file(tmp, agent) == 1 &&
+		  SSL_CTX_use_PrivateKey_file(tmp, agent, SSL_FILETYPE_PEM) == 1 &&
+		  SSL_CTX_check_private_key(tmp) == 1 &&
+		  SSL_CTX_load_verify_locations(tmp, ca, NULL) == 1;
+
+	SSL_CTX_free(tmp);
+	return ok;
+}
+
+static bool ctx_load(SSL_CTX *ctx, const char *agent, const char *ca)
+{
+	X509_STORE *store = X509_STORE_new();
+	STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
+
+	if (!store || !names || X509_STORE_load_file(store, ca) != 1) {
+		X509_STORE_free(store);
+		sk_X509_NAME_pop_free(names, X509_NAME_free);
+		return false;
+	}
+	SSL_CTX_set_cert_store(ctx, store);            /* takes it */
+	SSL_CTX_set_client_CA_list(ctx, names);        /* takes it */
+	return SSL_CTX_use_certificate_chain_file(ctx, agent) == 1 &&
+	       SSL_CTX_use_PrivateKey_file(ctx, agent, SSL_FILETYPE_PEM) == 1;
+}
+
+int w8_trunk_tls_reload(struct w8_trunk *t)
+{
+	const struct conf_trunk *c = t->conf;
+	char agent[4096], ca[4096];
+	bool ok = true;
+
+	if (!t->tls_ctx_count)
+		return 0;
+	snprintf(agent, sizeof agent, "%s/agent.pem", c->tls_dir);
+	snprintf(ca, sizeof ca, "%s/cafile.pem", c->tls_dir);
+	if (!files_usable(agent, ca)) {
+		ERR_clear_error();
+		log_err("w8", 0, "trunk %s: TLS files of %s not reloaded: "
+			"agent.pem must hold a key and its certificate, and "
+			"cafile.pem certificates; the running ones stay",
+			c->name, c->tls_dir);
+		return EINVAL;
+	}
+	for (size_t i = 0; i < t->tls_ctx_count; i++)
+		ok = ctx_load(t->tls_ctx[i], agent, ca) && ok;
+	ERR_clear_error();
+	if (!ok) {
+		log_err("w8", 0, "trunk %s: TLS files of %s reloaded only in "
+			"part", c->name, c->tls_dir);
+		return EIO;
+	}
+	log_info("w8", 0, "trunk %s: TLS certificate and CA list reloaded "
+		 "from %s (new connections use them)", c->name, c->tls_dir);
+	return 0;
+}
+
+void w8_tls_free(struct w8_trunk *t)
+{
+	for (size_t i = 0; i < t->tls_ctx_count; i++)
+		SSL_CTX_free(t->tls_ctx[i]);
+	t->tls_ctx_count = 0;
 }
 
 unsigned w8_tls_verify_policy(const struct conf_trunk *c)

@@ -135,6 +135,45 @@ describe('the trunk\'s TLS listener: TLS 1.2 or later, forward-secret AEAD suite
   });
 });
 
+test('SIGHUP reloads agent.pem and cafile.pem: new connections get the new certificate, open ones go on; a bad pair changes nothing', { timeout: 60000 }, async () => {
+  const dir = outDir('trunk-tls-reload');
+  const tlsDir = sofiaTlsDir(path.join(dir, 'tls'));
+  const gw = await trunkGateway(path.join(dir, 'wtpfd'), { tls_dir: tlsDir });
+  const fingerprint = (r) => r.socket.getPeerCertificate().fingerprint256;
+  const fileFingerprint = (f) => new (require('node:crypto').X509Certificate)(pem(f)).fingerprint256;
+  try {
+    const before = await tlsConnect(gw.trunkPort, {});
+    assert.ok(before.ok, before.error);
+    const first = fingerprint(before);
+    assert.equal(first, fileFingerprint(path.join(tlsDir, 'gateway.crt')));
+
+    const renewed = selfSigned(path.join(dir, 'renewed'), 'gateway');
+    fs.writeFileSync(path.join(tlsDir, 'agent.pem'), pem(renewed.key) + pem(renewed.cert));
+    let mark = gw.lines.length;
+    assert.match(await gw.reload(), /configuration reloaded/);
+    await gw.waitLog(/trunk ims: TLS certificate and CA list reloaded from /, 2000, mark);
+    const after = await tlsConnect(gw.trunkPort, {});
+    assert.ok(after.ok, after.error);
+    assert.equal(fingerprint(after), fileFingerprint(renewed.cert), 'a new connection gets the new certificate');
+    assert.notEqual(fingerprint(after), first);
+    assert.match(await options(before, gw.trunkPort) || 'none', /^SIP\/2\.0 200 /, 'the connection opened before goes on');
+    assert.match(await options(after, gw.trunkPort) || 'none', /^SIP\/2\.0 200 /);
+
+    // a key that is not the certificate's: refused, the renewed pair stays
+    const other = selfSigned(path.join(dir, 'other'), 'gateway');
+    fs.writeFileSync(path.join(tlsDir, 'agent.pem'), pem(other.key) + pem(renewed.cert));
+    mark = gw.lines.length;
+    await gw.reload();
+    await gw.waitLog(/trunk ims: TLS files of .* not reloaded: agent\.pem must hold a key and its certificate/, 2000, mark);
+    const third = await tlsConnect(gw.trunkPort, {});
+    assert.ok(third.ok, third.error);
+    assert.equal(fingerprint(third), fileFingerprint(renewed.cert), 'still the renewed certificate');
+    for (const r of [before, after, third]) r.socket.destroy();
+  } finally {
+    await stop(gw);
+  }
+});
+
 describe('mutual TLS (static mode): only a peer whose certificate is from cafile.pem and names the P-CSCF', { timeout: 60000 }, () => {
   let gw, dir, good, named, stranger;
   before(async () => {
