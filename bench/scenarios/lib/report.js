@@ -139,6 +139,8 @@ function callSection(cfg, R) {
     'SIPp plays IMS (`bench/scenarios/sipp/uas.xml` answers at once with a WebRTC answer, `uac.xml` calls with a WebRTC offer), ' +
     `over ${cfg.trunkTransport.toUpperCase()} (\`--trunk-transport\`; over UDP on a loaded machine a dropped datagram makes the target retransmit an INVITE, ` +
     'which SIPp\'s UAS takes for an unexpected message and aborts the call). ' +
+    'Both SIPp sides ignore unexpected messages (`-default_behaviors all,-abortunexp`): a 180 that Kamailio\'s TCP workers pass on after the 200 ' +
+    'does not fail a call that was answered. ' +
     'wtpfd: static trunk pointing straight at the SIPp UAS, no P-CSCF in between. Kamailio: WS client → Kamailio → SIPp UAS, and ' +
     'SIPp UAC → Kamailio → WS client (usrloc lookup). ' +
     `${cfg.callClients.toLocaleString('en')} registered clients; each step offers a rate for ${cfg.callTime} s, calls held ${cfg.callHold} s then BYEd ` +
