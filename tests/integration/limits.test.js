@@ -144,7 +144,12 @@ describe('limits: connections, rates, transactions, lockout, calls per tenant', 
         body: OFFER }));
     const overloaded = await caller.next((m) => m.status === 503 && m.reason === 'Overloaded', 5000);
     assert.equal(overloaded.get('retry-after'), '7');
-    const rang = callee.messages.filter((m) => m.method === 'INVITE').length;
+    // the INVITEs relayed before the 503 may still be on their way to the
+    // callee's socket when the 503 reaches the caller's: let them land
+    const invites = () => callee.messages.filter((m) => m.method === 'INVITE').length;
+    for (let i = 0; i < 40 && invites() < 45; i++) await sleep(50);
+    await sleep(200);
+    const rang = invites();
     assert.ok(rang >= 45 && rang <= 50, `about max_transactions / 2 calls reached the callee: ${rang}`);
     assert.ok(await metric(gw, 'wtpf_overload_refusals_total{reason="transactions"}') >= 1);
     await closeAll();
