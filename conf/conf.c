@@ -253,9 +253,9 @@ static const struct conf_opt trunk_opts[] = {
 	  .def_int = 0, .doc = "mutual TLS: a TLS connection opened to the "
 				"trunk must show a certificate from cafile.pem" },
 	{ "tls_peer_names", CT_STRV, OFF(struct conf_trunk, tls_peer_names),
-	  .doc = "with tls_verify_client: the names (subjectAltName DNS, IP or "
-		 "URI, or CN) one of which that certificate must carry; empty: "
-		 "any certificate from cafile.pem" },
+	  .doc = "with tls_verify_client: the names (a subjectAltName DNS name "
+		 "or IP address, or the CN) one of which that certificate must "
+		 "carry; empty: any certificate from cafile.pem" },
 	{ "tls_ciphers", CT_STR, OFF(struct conf_trunk, tls_ciphers),
 	  .def_str = CONF_TLS12_CIPHERS,
 	  .doc = "OpenSSL cipher list for TLS 1.2 (TLS 1.3 uses its own AEAD "
