@@ -305,7 +305,11 @@ describe('A. allocation, hold, claims, devices, races', { timeout: 40000 }, () =
     assert.equal(d2.number, d1.number, 'the same public identity');
     assert.ok(hasContact(d2.r, d1.c) && hasContact(d2.r, d2.c), 'the second 200 lists both Contacts');
     const impiRe = new RegExp(`device impu=${esc(d1.number)} impi=(\\S+) instance=(\\S+)`);
-    const lines = gw.lines.slice(mark).map((l) => impiRe.exec(l)).filter(Boolean);
+    // the log comes through a pipe, the 200 through the WebSocket: the
+    // second line may land after the answer
+    const found = () => gw.lines.slice(mark).map((l) => impiRe.exec(l)).filter(Boolean);
+    for (let i = 0; i < 40 && found().length < 2; i++) await sleep(50);
+    const lines = found();
     assert.equal(lines.length, 2, `two device lines:\n${gw.lines.slice(mark).join('\n')}`);
     const impis = lines.map((m) => m[1]);
     assert.notEqual(impis[0], impis[1], 'each device its own IMPI');
