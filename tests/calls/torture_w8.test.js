@@ -40,6 +40,23 @@ const TODO = {
   intmeth: 'Sofia-SIP refuses "`" in a method and a NUL quoted-pair: a valid request is dropped',
 };
 
+// A P-CSCF stand-in on 127.0.0.1: answers OPTIONS with 200. Resolves to
+// [socket, a promise of the first OPTIONS].
+async function standInPcscf() {
+  const sock = dgram.createSocket('udp4');
+  let probed;
+  const firstProbe = new Promise((r) => { probed = r; });
+  sock.on('message', (m, ri) => {
+    const t = m.toString();
+    if (!t.startsWith('OPTIONS ')) return;
+    probed();
+    const keep = t.split('\r\n').filter((l) => /^(Via|v|From|f|To|t|Call-ID|i|CSeq):/i.test(l));
+    sock.send(['SIP/2.0 200 OK', ...keep, 'Content-Length: 0', '', ''].join('\r\n'), ri.port, ri.address);
+  });
+  await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+  return [sock, firstProbe];
+}
+
 // buf with the transport of its top Via set to tp (UDP or TCP).
 function viaAs(buf, tp) {
   const t = buf.toString('latin1');
@@ -90,17 +107,8 @@ for (const tp of ['udp', 'tcp']) {
 
     before(async () => {
       dir = outDir(`torture-w8-${tp}`);
-      pcscf = dgram.createSocket('udp4');   // the P-CSCF: answers OPTIONS
-      let probed;
-      const firstProbe = new Promise((r) => { probed = r; });
-      pcscf.on('message', (m, ri) => {
-        const t = m.toString();
-        if (!t.startsWith('OPTIONS ')) return;
-        probed();
-        const keep = t.split('\r\n').filter((l) => /^(Via|v|From|f|To|t|Call-ID|i|CSeq):/i.test(l));
-        pcscf.send(['SIP/2.0 200 OK', ...keep, 'Content-Length: 0', '', ''].join('\r\n'), ri.port, ri.address);
-      });
-      await new Promise((r) => pcscf.bind(0, '127.0.0.1', r));
+      let firstProbe;
+      [pcscf, firstProbe] = await standInPcscf();   // answers OPTIONS
       for (const port of VIA_PORTS) {
         const s = dgram.createSocket('udp4');
         s.on('message', (m) => heard.push(...responses(m.toString('latin1'), `udp:${port}`)));
@@ -286,17 +294,8 @@ describe('W8: a request whose answer goes to a host by name does not stall the g
       await new Promise((resolve, reject) => { s.once('error', reject); s.bind(53, ns, resolve); });
       dns.push(s);
     }
-    pcscf = dgram.createSocket('udp4');
-    let probed;
-    const firstProbe = new Promise((r) => { probed = r; });
-    pcscf.on('message', (m, ri) => {
-      const t = m.toString();
-      if (!t.startsWith('OPTIONS ')) return;
-      probed();
-      const keep = t.split('\r\n').filter((l) => /^(Via|v|From|f|To|t|Call-ID|i|CSeq):/i.test(l));
-      pcscf.send(['SIP/2.0 200 OK', ...keep, 'Content-Length: 0', '', ''].join('\r\n'), ri.port, ri.address);
-    });
-    await new Promise((r) => pcscf.bind(0, '127.0.0.1', r));
+    let firstProbe;
+    [pcscf, firstProbe] = await standInPcscf();
     trunkPort = await freePort();
     fs.mkdirSync(path.join(dir, 'wtpfd'), { recursive: true });
     gw = await startGateway({
