@@ -404,6 +404,12 @@ static const struct conf_opt store_opts[] = {
 	  .min = 0, .max = 36500,
 	  .doc = "days call records are kept: older ones are deleted at start "
 		 "and every hour; 0: kept for ever" },
+	{ "cdr_commit_ms", CT_INT, OFF(struct conf_store, cdr_commit_ms),
+	  .def_int = 100, .min = 0, .max = 5000,
+	  .doc = "call records are written in one transaction per this many "
+		 "milliseconds (at most 500 records): a crash loses the records "
+		 "of the calls that ended in that time; 0: each record is "
+		 "committed when its call ends" },
 	{ NULL }
 };
 

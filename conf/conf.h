@@ -207,6 +207,9 @@ struct conf_store {
 	char *path;             /**< SQLite database file */
 	int cdr_days;           /**< call records older than this many days are
 				     deleted; 0: kept for ever */
+	int cdr_commit_ms;      /**< call records are committed together at
+				     most this many ms after their call ended;
+				     0: each at once */
 };
 
 /** The web pages the gateway serves (softphone, operations console). */

@@ -325,5 +325,7 @@ int media_sdp_normalise(struct media_sdp **outp, const struct media_sdp *sdp,
 		return err;
 	}
 	o.p[o.n] = '\0';
-	return media_sdp_adopt(outp, o.p, o.n, why);
+	/* lines of an SDP that passed Sofia's parse, some dropped, m= lines
+	 * rewritten from their parsed fields: the line checks suffice */
+	return media_sdp_adopt(outp, o.p, o.n, false, why);
 }

@@ -102,10 +102,12 @@ static inline int mwhy(const char **why, const char *text, int err)
  * Builds an object from @p text (malloc'd, @p len bytes plus a NUL),
  * which it adopts: on success and on error alike the caller must no
  * longer use or free @p text. See media_sdp_parse() for the checks;
- * the size limit is the caller's business.
+ * the size limit is the caller's business. With @p strict false,
+ * Sofia-SIP's full parse is left out (the line and m-section checks
+ * stay): for text this module wrote from an SDP that passed it.
  */
 int media_sdp_adopt(struct media_sdp **sdpp, char *text, size_t len,
-		    const char **why);
+		    bool strict, const char **why);
 
 /** Direction in effect for @p m (media level, session level, sendrecv). */
 enum media_dir msec_dir(const struct media_sdp *sdp, const struct msec *m);

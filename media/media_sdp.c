@@ -306,7 +306,7 @@ static int sections_scan(struct media_sdp *sdp, const char **why)
 /* ---- the object ------------------------------------------------------ */
 
 int media_sdp_adopt(struct media_sdp **sdpp, char *text, size_t len,
-		    const char **why)
+		    bool strict, const char **why)
 {
 	struct media_sdp *sdp;
 	int err;
@@ -329,7 +329,8 @@ int media_sdp_adopt(struct media_sdp **sdpp, char *text, size_t len,
 	err = sections_scan(sdp, why);
 	if (err)
 		goto out;
-	err = sofia_check(sdp, sdp->nm, why);
+	if (strict)
+		err = sofia_check(sdp, sdp->nm, why);
 out:
 	if (err)
 		media_sdp_free(sdp);
@@ -356,7 +357,7 @@ int media_sdp_parse(struct media_sdp **sdpp, const char *body, size_t len,
 		return mwhy(why, "Out Of Memory", ENOMEM);
 	memcpy(text, body, len);
 	text[len] = '\0';
-	return media_sdp_adopt(sdpp, text, len, why);
+	return media_sdp_adopt(sdpp, text, len, true, why);
 }
 
 void media_sdp_free(struct media_sdp *sdp)

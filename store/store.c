@@ -17,6 +17,7 @@ struct store {
 	void *be;          /**< the back-end's state, from ops->open() */
 	unsigned batch;    /**< store_batch_begin() depth */
 	bool tx_open;      /**< the batch's transaction is open */
+	unsigned deferred; /**< records store_cdr_defer() left uncommitted */
 };
 
 /** The back-end used by store_open(); the only one today. */
@@ -79,6 +80,7 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	store_batch_flush(st);   /* closing would roll it back */
 	st->ops->close(st->be);
 	free(st);
 }
@@ -96,10 +98,19 @@ void store_batch_begin(struct store *st)
 
 int store_batch_flush(struct store *st)
 {
+	unsigned deferred;
+	int err;
+
 	if (!st || !st->tx_open)
 		return 0;
 	st->tx_open = false;
-	return st->ops->commit(st->be);
+	deferred = st->deferred;
+	st->deferred = 0;
+	err = st->ops->commit(st->be);
+	if (err && deferred)
+		log_err("store", 0, "%u call records lost: their commit failed",
+			deferred);
+	return err;
 }
 
 int store_batch_commit(struct store *st)
@@ -118,11 +129,26 @@ static void batch_write(struct store *st)
 		st->tx_open = true;
 }
 
+/*
+ * After a write: outside a batch, a write is committed when it returns,
+ * so one that joined the deferred records' transaction commits it now
+ * (with them) instead of waiting for store_batch_flush().
+ */
+static int write_done(struct store *st, int err)
+{
+	int e;
+
+	if (st->batch || !st->tx_open)
+		return err;
+	e = store_batch_flush(st);
+	return err ? err : e;
+}
+
 int store_user_put(struct store *st, const struct store_user *u)
 {
 	if (!st || !u || !user_valid(u))
 		return EINVAL;
-	return st->ops->user_put(st->be, u);
+	return write_done(st, st->ops->user_put(st->be, u));
 }
 
 int store_user_get(struct store *st, const char *tenant, const char *username,
@@ -144,7 +170,7 @@ int store_user_del(struct store *st, const char *tenant, const char *username)
 	if (!str_fits(tenant, sizeof ((struct store_user *)0)->tenant) ||
 	    !str_fits(username, sizeof ((struct store_user *)0)->username))
 		return ENOENT;
-	return st->ops->user_del(st->be, tenant, username);
+	return write_done(st, st->ops->user_del(st->be, tenant, username));
 }
 
 /* ---- allocations and devices ----------------------------------------- */
@@ -177,7 +203,7 @@ int store_alloc_add(struct store *st, const struct store_alloc *a)
 	if (!st || !alloc_valid(a))
 		return EINVAL;
 	batch_write(st);
-	return st->ops->alloc_add(st->be, a);
+	return write_done(st, st->ops->alloc_add(st->be, a));
 }
 
 int store_alloc_hold(struct store *st, const char *tenant, const char *impu,
@@ -186,7 +212,7 @@ int store_alloc_hold(struct store *st, const char *tenant, const char *impu,
 	if (!st || !alloc_key_valid(tenant, impu) || hold_until < 0)
 		return EINVAL;
 	batch_write(st);
-	return st->ops->alloc_hold(st->be, tenant, impu, hold_until);
+	return write_done(st, st->ops->alloc_hold(st->be, tenant, impu, hold_until));
 }
 
 int store_alloc_del(struct store *st, const char *tenant, const char *impu)
@@ -194,7 +220,7 @@ int store_alloc_del(struct store *st, const char *tenant, const char *impu)
 	if (!st || !alloc_key_valid(tenant, impu))
 		return EINVAL;
 	batch_write(st);
-	return st->ops->alloc_del(st->be, tenant, impu);
+	return write_done(st, st->ops->alloc_del(st->be, tenant, impu));
 }
 
 int store_alloc_foreach(struct store *st, store_alloc_f *fn, void *arg)
@@ -212,7 +238,7 @@ int store_device_put(struct store *st, const struct store_device *d)
 	    !FITS0(d->instance, struct store_device, instance))
 		return EINVAL;          /* a device without +sip.instance: "" */
 	batch_write(st);
-	return st->ops->device_put(st->be, d);
+	return write_done(st, st->ops->device_put(st->be, d));
 }
 
 int store_device_del(struct store *st, const char *tenant, const char *impi)
@@ -221,12 +247,12 @@ int store_device_del(struct store *st, const char *tenant, const char *impi)
 	    !FITS(tenant, struct store_device, tenant) ||
 	    !FITS(impi, struct store_device, impi))
 		return EINVAL;
-	return st->ops->device_del(st->be, tenant, impi);
+	return write_done(st, st->ops->device_del(st->be, tenant, impi));
 }
 
 int store_device_clear(struct store *st)
 {
-	return st ? st->ops->device_clear(st->be) : EINVAL;
+	return st ? write_done(st, st->ops->device_clear(st->be)) : EINVAL;
 }
 
 /* ---- diversions and agents ------------------------------------------- */
@@ -271,7 +297,7 @@ int store_diversion_put(struct store *st, const struct store_diversion *d)
 {
 	if (!st || !diversion_valid(d))
 		return EINVAL;
-	return st->ops->diversion_put(st->be, d);
+	return write_done(st, st->ops->diversion_put(st->be, d));
 }
 
 int store_diversion_get(struct store *st, const char *tenant,
@@ -293,7 +319,8 @@ int store_diversion_del(struct store *st, const char *tenant,
 	if (!st)
 		return EINVAL;
 	err = lookup_key_check(tenant, identity);
-	return err ? err : st->ops->diversion_del(st->be, tenant, identity);
+	return err ? err : write_done(st, st->ops->diversion_del(st->be, tenant,
+								 identity));
 }
 
 int store_diversion_foreach(struct store *st, const char *tenant,
@@ -312,7 +339,7 @@ int store_agent_pause(struct store *st, const char *tenant, const char *number,
 {
 	if (!st || !tenant || !number || !key_fits(tenant, number))
 		return EINVAL;
-	return st->ops->agent_pause(st->be, tenant, number, paused);
+	return write_done(st, st->ops->agent_pause(st->be, tenant, number, paused));
 }
 
 int store_agent_paused(struct store *st, const char *tenant, const char *number,
@@ -343,7 +370,26 @@ int store_cdr_add(struct store *st, struct store_cdr *c)
 {
 	if (!st || !cdr_valid(c))
 		return EINVAL;
-	return st->ops->cdr_add(st->be, c);
+	return write_done(st, st->ops->cdr_add(st->be, c));
+}
+
+int store_cdr_defer(struct store *st, struct store_cdr *c)
+{
+	int err;
+
+	if (!st || !cdr_valid(c))
+		return EINVAL;
+	if (!st->tx_open && !st->ops->begin(st->be))
+		st->tx_open = true;
+	err = st->ops->cdr_add(st->be, c);
+	if (!err && st->tx_open)
+		st->deferred++;
+	return err;
+}
+
+unsigned store_cdr_deferred(const struct store *st)
+{
+	return st ? st->deferred : 0;
 }
 
 int store_cdr_foreach(struct store *st, const struct store_cdr_filter *f,
@@ -370,7 +416,7 @@ int store_cdr_purge(struct store *st, long long before, size_t *count)
 		*count = 0;
 	if (!st || before < 0)
 		return EINVAL;
-	return st->ops->cdr_purge(st->be, before, count ? count : &n);
+	return write_done(st, st->ops->cdr_purge(st->be, before, count ? count : &n));
 }
 
 int store_cdr_purge_some(struct store *st, long long before, size_t max,
@@ -382,5 +428,5 @@ int store_cdr_purge_some(struct store *st, long long before, size_t max,
 		*count = 0;
 	if (!st || before < 0)
 		return EINVAL;
-	return st->ops->cdr_purge_some(st->be, before, max, count ? count : &n);
+	return write_done(st, st->ops->cdr_purge_some(st->be, before, max, count ? count : &n));
 }

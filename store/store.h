@@ -214,6 +214,21 @@ struct store_cdr_filter {
  */
 int store_cdr_add(struct store *st, struct store_cdr *c);
 
+/**
+ * As store_cdr_add(), but the record stays in an open transaction that
+ * the next store_batch_flush() commits, or the next write outside a batch
+ * (which is committed when it returns, as always), or store_close(): one
+ * commit for many records instead of one each. Until then other
+ * connections to the file do not see it, and a crash loses it. The caller
+ * bounds that: it flushes after a short time or a number of records
+ * (store_cdr_deferred()). A failed commit of deferred records is logged
+ * with their count.
+ */
+int store_cdr_defer(struct store *st, struct store_cdr *c);
+
+/** How many store_cdr_defer() records wait for a commit. O(1). */
+unsigned store_cdr_deferred(const struct store *st);
+
 /** Called for each record by store_cdr_foreach(); non-zero stops the walk. */
 typedef int store_cdr_f(void *arg, const struct store_cdr *c);
 

@@ -116,6 +116,9 @@ int svc_reload(struct svc *s, const struct conf *conf)
 	tenants_free(s->tenants, s->ntenants);
 	s->tenants = ts;
 	s->ntenants = conf->tenant_count;
+	s->cdr_commit_ms = (unsigned)conf->store.cdr_commit_ms;
+	if (!s->cdr_commit_ms)
+		svc_cdr_flush(s);
 	return 0;
 }
 
@@ -123,6 +126,7 @@ void svc_destroy(struct svc *s)
 {
 	if (!s)
 		return;
+	svc_cdr_flush(s);
 	tenants_free(s->tenants, s->ntenants);
 	if (s->agents)
 		g_hash_table_destroy(s->agents);

@@ -38,6 +38,8 @@ struct svc {
 	struct store *store;   /**< diversion settings, paused agents (borrowed) */
 	GHashTable *agents;    /**< "tenant/number" -> struct svc_agent (owned) */
 	GHashTable *rr;        /**< "tenant/group" -> next start (round robin) */
+	unsigned cdr_commit_ms; /**< store.cdr_commit_ms; 0: records commit at once */
+	guint cdr_timer;       /**< commits the deferred records; 0: none armed */
 };
 
 const struct svc_tenant *svc_tenant_find(const struct svc *s, const char *name);
@@ -51,5 +53,7 @@ void svc_busy(void *arg, const char *tenant, const char *number, bool busy);
 /* svc_cdr.c: the call core's record hook (call detail records). */
 struct call_record;
 void svc_record(void *arg, const struct call_record *r);
+/** Commits the records svc_record() deferred, now. */
+void svc_cdr_flush(struct svc *s);
 
 #endif

@@ -7,7 +7,7 @@
 'use strict';
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFile, execFileSync } = require('node:child_process');
+const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -17,6 +17,7 @@ const tok = require('./lib/tokens');
 const { connect } = require('./lib/sip');
 const { reply, localCall } = require('./lib/localcall');
 const { udpPcscf } = require('./lib/pcscf');
+const { db, cdrsCommitted } = require('./lib/store');
 
 const WTPFCTL = process.env.WTPFCTL && path.resolve(process.env.WTPFCTL);
 const TOKEN = 'ctl-test-admin-token-5e8b20c4';
@@ -53,11 +54,6 @@ async function fails(gw, args, code, re, o) {
   assert.match(r.err, re);
   assert.equal(r.out, '');
   return r;
-}
-
-function db(gw, sql) {
-  const out = execFileSync('sqlite3', ['-json', '-cmd', '.timeout 5000', gw.storePath, sql], { encoding: 'utf8' });
-  return out.trim() ? JSON.parse(out) : [];
 }
 
 describe('wtpfctl', { timeout: 40000 }, () => {
@@ -332,7 +328,10 @@ describe('wtpfctl', { timeout: 40000 }, () => {
   });
 
   test('cdrs: the table has the latest 50 records, oldest of them first; --json every record', async () => {
-    // more than one page of the API's default size (1000)
+    // more than one page of the API's default size (1000); first, the
+    // records of the calls before, which the gateway lists at once and
+    // commits to the file within store.cdr_commit_ms
+    await cdrsCommitted(gw, (await ok(gw, ['cdrs', '--json'])).length);
     const before = db(gw, 'SELECT max(id) AS id, count(*) AS n FROM cdrs')[0];
     const now = Date.now();
     db(gw, `WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 1100)

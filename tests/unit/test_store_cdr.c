@@ -498,6 +498,83 @@ static void test_cdr_purge_some(void **state)
 	assert_int_equal(store_cdr_purge_some(f->st, -1, 1, &count), EINVAL);
 }
 
+/* ---- deferred commits (store_cdr_defer) ------------------------------ */
+
+#define RAW_COUNT(f) raw_int((f)->path, "SELECT count(*) FROM cdrs")
+
+/* Deferred records: seen by this connection at once, by others once
+ * flushed; the count of waiting records follows. */
+static void test_cdr_defer_flush(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_cdr a = cdr("acme", "d1", 0), b = cdr("acme", "d2", 1);
+	struct cseen seen;
+
+	assert_int_equal(store_cdr_deferred(f->st), 0);
+	assert_int_equal(store_cdr_defer(f->st, &a), 0);
+	assert_int_equal(store_cdr_defer(f->st, &b), 0);
+	assert_true(a.id > 0 && b.id > a.id);
+	assert_int_equal(store_cdr_deferred(f->st), 2);
+	assert_int_equal(RAW_COUNT(f), 0);            /* not committed yet */
+	assert_int_equal(walk(f->st, NULL, &seen), 0);
+	assert_int_equal(seen.n, 2);                  /* this connection sees them */
+
+	assert_int_equal(store_batch_flush(f->st), 0);
+	assert_int_equal(store_cdr_deferred(f->st), 0);
+	assert_int_equal(RAW_COUNT(f), 2);
+	assert_int_equal(store_batch_flush(f->st), 0); /* nothing left: no-op */
+}
+
+/* Any other write outside a batch commits when it returns, and takes the
+ * waiting records with it. */
+static void test_cdr_defer_other_write_commits(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_cdr a = cdr("acme", "d1", 0), b = cdr("acme", "d2", 1);
+	size_t n = 9;
+
+	assert_int_equal(store_cdr_defer(f->st, &a), 0);
+	assert_int_equal(store_cdr_add(f->st, &b), 0);
+	assert_int_equal(store_cdr_deferred(f->st), 0);
+	assert_int_equal(RAW_COUNT(f), 2);
+
+	assert_int_equal(store_cdr_defer(f->st, &a), 0);
+	assert_int_equal(RAW_COUNT(f), 2);
+	assert_int_equal(store_cdr_purge(f->st, T0 - 3600 * 1000LL, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(RAW_COUNT(f), 3);             /* the purge committed it */
+}
+
+/* Inside an explicit batch, the outermost commit commits them too. */
+static void test_cdr_defer_in_batch(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_cdr a = cdr("acme", "d1", 0), b = cdr("acme", "d2", 1);
+
+	assert_int_equal(store_cdr_defer(f->st, &a), 0);
+	store_batch_begin(f->st);
+	assert_int_equal(store_cdr_add(f->st, &b), 0);
+	assert_int_equal(RAW_COUNT(f), 0);             /* batch still open */
+	assert_int_equal(store_batch_commit(f->st), 0);
+	assert_int_equal(RAW_COUNT(f), 2);
+	assert_int_equal(store_cdr_deferred(f->st), 0);
+}
+
+/* Closing the store commits what waits: a stop loses no record. */
+static void test_cdr_defer_close_commits(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_cdr a = cdr("acme", "d1", 0);
+
+	assert_int_equal(store_cdr_defer(f->st, &a), 0);
+	assert_int_equal(store_cdr_deferred(NULL), 0);
+	assert_int_equal(store_cdr_defer(NULL, &a), EINVAL);
+	assert_int_equal(store_cdr_defer(f->st, NULL), EINVAL);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(RAW_COUNT(f), 1);
+}
+
 /* ---- refused input --------------------------------------------------- */
 
 static void test_cdr_bad_input(void **state)
@@ -649,6 +726,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cdr_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_purge_some, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cdr_defer_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cdr_defer_other_write_commits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cdr_defer_in_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cdr_defer_close_commits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_migrate_from_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_newer_schema_refused, setup, teardown),
 	};

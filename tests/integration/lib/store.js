@@ -1,5 +1,6 @@
 // Rows of a gateway's SQLite store, as an array of objects: the sqlite3
-// CLI (installed by scripts/deps --test), else python3's sqlite3 module.
+// CLI (installed by scripts/deps --test), else python3's sqlite3 module;
+// and a wait for the call records the gateway has not committed yet.
 'use strict';
 const { execFileSync } = require('node:child_process');
 
@@ -18,4 +19,18 @@ function db(gw, sql) {
   return out.trim() ? JSON.parse(out) : [];
 }
 
-module.exports = { db };
+// Resolves once the file holds @p n call records (the gateway commits them
+// in groups, store.cdr_commit_ms after the call ended at the latest); throws
+// after @p ms with the count it saw.
+async function cdrsCommitted(gw, n, ms = 3000) {
+  const end = Date.now() + ms;
+  let have;
+  for (;;) {
+    have = db(gw, 'SELECT count(*) AS n FROM cdrs')[0].n;
+    if (have >= n) return have;
+    if (Date.now() > end) throw new Error(`${have} call records in the file after ${ms} ms, expected ${n}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+module.exports = { db, cdrsCommitted };
