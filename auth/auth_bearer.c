@@ -15,20 +15,23 @@
 static const char at_name[] = "access_token=";
 
 
+/* base64url and the dot: the characters of a compact JWT. */
+static bool jwt_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
 static bool jwt_chars(const char *s, size_t len)
 {
-	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		"abcdefghijklmnopqrstuvwxyz0123456789-_.";
 	size_t i;
 
 	if (!len)
 		return false;
-
 	for (i = 0; i < len; i++) {
-		if (!s[i] || !strchr(ok, s[i]))
+		if (!jwt_char((unsigned char)s[i]))
 			return false;
 	}
-
 	return true;
 }
 

@@ -70,6 +70,11 @@ static void metrics_trunks(GString *b, const struct metrics_src *m)
 				       w8_trunk_name(t), w8_state_name(s),
 				       s == W8_STATE_UP);
 	}
+	head(b, "wtpf_trunk_reads_bounded_total", "counter",
+	     "reads of a trunk's TCP connection cut to 16 KiB because more "
+	     "was waiting (the P-CSCF sent faster than the gateway read)");
+	g_string_append_printf(b, "wtpf_trunk_reads_bounded_total %lu\n",
+			       w8_reads_bounded());
 }
 
 static void metrics_calls(GString *b, const struct metrics_src *m)

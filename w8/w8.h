@@ -103,6 +103,13 @@ const struct histo *w8_sip_time(const struct w8 *w8, enum w8_sip_kind kind,
 /** Printable name of a state. */
 const char *w8_state_name(enum w8_state s);
 
+/**
+ * How many reads of the trunks' TCP connections were cut to 16 KiB
+ * because more was waiting (a P-CSCF sending faster than the
+ * gateway read): a sign of backlog. Process-wide. O(1).
+ */
+unsigned long w8_reads_bounded(void);
+
 /* ---- call legs ------------------------------------------------------- */
 
 /** What happened on a leg. */

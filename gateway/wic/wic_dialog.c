@@ -185,8 +185,8 @@ int wic_dialog_invite(struct wic_flow *flow, const struct wic_invite *inv,
 
 	if (!d)
 		return ENOMEM;
-	msg_random_token(tag, 12, NULL, 0);
-	msg_random_token(cid, 24, NULL, 0);
+	wic_sip_token(tag, 12);
+	wic_sip_token(cid, 24);
 	d->call_id = su_strdup(d->home, cid);
 	d->local_tag = su_strdup(d->home, tag);
 	d->local = sip_from_make(d->home, inv->from);

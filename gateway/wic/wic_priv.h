@@ -215,6 +215,12 @@ msg_t *wic_sip_response(msg_t *req, int status, const char *phrase,
 char *wic_sip_to_string(msg_t *msg, size_t *len);
 int wic_sip_aor(su_home_t *home, const url_t *uri, char *buf, size_t size);
 int wic_sip_via_add(msg_t *msg);
+/**
+ * Writes @p n random characters of [0-9a-v] and a NUL to @p out (n + 1
+ * bytes): a tag, branch or Call-ID, 5 bits of GLib's generator per
+ * character (RFC 3261 19.3 asks for at least 32 bits in a tag). O(n).
+ */
+void wic_sip_token(char *out, size_t n);
 
 /* wic_trans.c: the transaction layer */
 int wic_tl_create(struct wic *wic, struct wic_tl **tlp);

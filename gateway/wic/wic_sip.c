@@ -183,13 +183,31 @@ int wic_sip_aor(su_home_t *home, const url_t *uri, char *buf, size_t size)
 	return n > 0 && (size_t)n < size ? 0 : ENAMETOOLONG;
 }
 
+void wic_sip_token(char *out, size_t n)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+	guint32 bits = 0;
+	unsigned left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (left < 5) {
+			bits = g_random_int();
+			left = 32;
+		}
+		out[i] = digits[bits & 31];
+		bits >>= 5;
+		left -= 5;
+	}
+	out[n] = '\0';
+}
+
 int wic_sip_via_add(msg_t *msg)
 {
 	su_home_t *h = msg_home(msg);
 	char branch[32] = "z9hG4bK";
 	sip_via_t *via;
 
-	msg_random_token(branch + 7, 16, NULL, 0);
+	wic_sip_token(branch + 7, 16);
 	via = sip_via_create(h, "wtpf.invalid", NULL, "SIP/2.0/WSS", "rport", NULL);
 	if (!via || msg_header_add_param(h, (msg_common_t *)via,
 					 su_sprintf(h, "branch=%s", branch)) < 0 ||

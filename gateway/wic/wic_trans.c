@@ -169,7 +169,7 @@ static struct wic_strans *strans_create(struct wic_tl *tl,
 	st->flow = flow;
 	st->key = key;
 	st->req = msg;
-	msg_random_token(st->to_tag, 12, NULL, 0);
+	wic_sip_token(st->to_tag, 12);
 	g_hash_table_insert(tl->strans, st->key, st);
 	return st;
 }
