@@ -294,7 +294,15 @@ async function calls(cfg, R) {
         if (!st.sustained) break;
         await P.sleep(1000);
       }
-      // IMS -> WebRTC client: registered clients linger, SIPp calls them
+      // IMS -> WebRTC client: registered clients linger, SIPp calls them.
+      // A fresh target first: Kamailio's usrloc keeps the bindings of the
+      // WIC -> IMS steps' clients after their connections closed, and a
+      // lookup then also sends the INVITE over the alias of a closed
+      // connection, whose source address and port a new client may have
+      // reused: another client, often in a call, answered 486.
+      await t.stop();
+      t = await startTarget(cfg, kind, `${label}-in`);
+      await P.sleep(500);
       if (!t.died()) {
         const nf = path.join(dir, 'numbers.csv');
         const f = files(cfg, `${label}-in-clients`);
