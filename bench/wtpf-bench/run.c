@@ -1,5 +1,5 @@
 /**
- * @file run.c  The phases of a run (see run.h), driven by a 5 ms tick on
+ * @file run.c  The phases of a run (see run.h), driven by a 1 ms tick on
  * the event loop: pacing at the asked rates, progress, and the move to the
  * next phase once the current one is over.
  */
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TICK_US 5000
+#define TICK_US 1000
 #define PROGRESS_US 5000000
 
 static volatile sig_atomic_t signals;
