@@ -182,6 +182,36 @@ static void check_aor(const char *uri, int err, const char *want)
 	su_home_deinit(home);
 }
 
+/* Tags, branches, Call-IDs: n characters of [0-9a-v], NUL-terminated,
+ * every character value used, and no two alike. */
+static void test_token(void **state)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+	char a[25], b[25], seen[32] = { 0 };
+	unsigned kinds = 0;
+
+	(void)state;
+	memset(a, 'X', sizeof a);
+	wic_sip_token(a, 12);
+	assert_int_equal(strlen(a), 12);
+	wic_sip_token(a, 24);
+	assert_int_equal(strlen(a), 24);
+	for (int i = 0; i < 200; i++) {
+		wic_sip_token(b, 24);
+		assert_string_not_equal(a, b);
+		for (const char *p = b; *p; p++) {
+			const char *d = strchr(digits, *p);
+			assert_non_null(d);
+			seen[d - digits] = 1;
+		}
+	}
+	for (int i = 0; i < 32; i++)
+		kinds += seen[i];
+	assert_int_equal(kinds, 32);
+	wic_sip_token(b, 0);
+	assert_string_equal(b, "");
+}
+
 static void test_aor_canonical(void **state)
 {
 	(void)state;
@@ -204,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_max_forwards_zero),
 		cmocka_unit_test(test_response_copies_and_tags),
 		cmocka_unit_test(test_aor_canonical),
+		cmocka_unit_test(test_token),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
