@@ -450,8 +450,10 @@ describe('W8: a backlog on a TCP connection is read 16 KiB at a time', { timeout
     assert.ok(ok || seen.size === N, `every OPTIONS answered 200 (${seen.size} of ${N} in ${Date.now() - t0} ms)`);
     const bounded = await gw.metric('wtpf_trunk_reads_bounded_total');
     assert.ok(bounded > 0, `reads were bounded (wtpf_trunk_reads_bounded_total ${bounded})`);
+    // (AddressSanitizer keeps up to 256 MB of freed memory in quarantine)
+    const limit = process.env.ASAN_OPTIONS ? 512 * 1024 : 64 * 1024;
     const grew = rssKiB(gw.pid) - before;
-    assert.ok(grew < 64 * 1024, `the gateway grew by ${grew} KiB`);
+    assert.ok(grew < limit, `the gateway grew by ${grew} KiB (at most ${limit})`);
     assert.equal((await fetch(`http://127.0.0.1:${gw.adminPort}/health`)).status, 200);
   });
 });
