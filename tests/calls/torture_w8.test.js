@@ -57,6 +57,23 @@ async function standInPcscf() {
   return [sock, firstProbe];
 }
 
+// A gateway with a static trunk to a P-CSCF stand-in (UDP, OPTIONS every
+// 30 s), in dir/wtpfd; resolves once the stand-in has been probed.
+async function staticTrunkGateway(dir) {
+  const [pcscf, firstProbe] = await standInPcscf();
+  const trunkPort = await freePort();
+  fs.mkdirSync(path.join(dir, 'wtpfd'), { recursive: true });
+  const gw = await startGateway({
+    dir: path.join(dir, 'wtpfd'),
+    extra: { trunks: [{
+      name: 'ims', mode: 'static', bind: `sip:127.0.0.1:${trunkPort}`,
+      pcscf: [`sip:127.0.0.1:${pcscf.address().port};transport=udp`], domain: 'ims.test', options_interval: 30,
+    }] },
+  });
+  await firstProbe;
+  return { gw, pcscf, trunkPort };
+}
+
 // buf with the transport of its top Via set to tp (UDP or TCP).
 function viaAs(buf, tp) {
   const t = buf.toString('latin1');
@@ -294,18 +311,7 @@ describe('W8: a request whose answer goes to a host by name does not stall the g
       await new Promise((resolve, reject) => { s.once('error', reject); s.bind(53, ns, resolve); });
       dns.push(s);
     }
-    let firstProbe;
-    [pcscf, firstProbe] = await standInPcscf();
-    trunkPort = await freePort();
-    fs.mkdirSync(path.join(dir, 'wtpfd'), { recursive: true });
-    gw = await startGateway({
-      dir: path.join(dir, 'wtpfd'),
-      extra: { trunks: [{
-        name: 'ims', mode: 'static', bind: `sip:127.0.0.1:${trunkPort}`,
-        pcscf: [`sip:127.0.0.1:${pcscf.address().port};transport=udp`], domain: 'ims.test', options_interval: 30,
-      }] },
-    });
-    await firstProbe;
+    ({ gw, pcscf, trunkPort } = await staticTrunkGateway(dir));
   });
 
   after(async () => {
@@ -390,18 +396,7 @@ describe('W8: a backlog on a TCP connection is read 16 KiB at a time', { timeout
 
   before(async () => {
     dir = outDir('torture-w8-backlog');
-    let firstProbe;
-    [pcscf, firstProbe] = await standInPcscf();
-    trunkPort = await freePort();
-    fs.mkdirSync(path.join(dir, 'wtpfd'), { recursive: true });
-    gw = await startGateway({
-      dir: path.join(dir, 'wtpfd'),
-      extra: { trunks: [{
-        name: 'ims', mode: 'static', bind: `sip:127.0.0.1:${trunkPort}`,
-        pcscf: [`sip:127.0.0.1:${pcscf.address().port};transport=udp`], domain: 'ims.test', options_interval: 30,
-      }] },
-    });
-    await firstProbe;
+    ({ gw, pcscf, trunkPort } = await staticTrunkGateway(dir));
   });
 
   after(async () => {
