@@ -170,7 +170,6 @@ int w8_create(struct w8 **w8p, su_root_t *root, const struct conf *conf)
 		return err;
 	}
 	w8_names_freeze(true);
-	w8_recv_limit(W8_RECV_MAX);
 	*w8p = w8;
 	return 0;
 }

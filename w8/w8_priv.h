@@ -149,8 +149,6 @@ void w8_names_freeze(bool on);
 /* w8_recv.c: Sofia-SIP reads at most this many bytes of a stream at once
  * (a larger backlog costs it O(n^2) copying; see the file). */
 #define W8_RECV_MAX 16384
-/* Sets the bound (0: W8_RECV_MAX). */
-void w8_recv_limit(size_t max);
 
 /* w8_reg.c */
 int w8_reg_start(struct w8_trunk *t);

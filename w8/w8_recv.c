@@ -27,7 +27,6 @@
 
 typedef issize_t su_getmsgsize_f(su_socket_t s);
 
-static size_t recv_max = W8_RECV_MAX;
 static unsigned long capped;
 
 issize_t su_getmsgsize(su_socket_t s)
@@ -42,16 +41,11 @@ issize_t su_getmsgsize(su_socket_t s)
 	if (!real)
 		return -1;
 	n = real(s);
-	if (n <= (issize_t)recv_max ||
+	if (n <= W8_RECV_MAX ||
 	    getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_STREAM)
 		return n;
 	capped++;
-	return (issize_t)recv_max;
-}
-
-void w8_recv_limit(size_t max)
-{
-	recv_max = max ? max : W8_RECV_MAX;
+	return W8_RECV_MAX;
 }
 
 unsigned long w8_reads_bounded(void)
