@@ -119,7 +119,8 @@ function parseSipdump(text) {
     }
     let body = chunk.slice(i + 20).replace(/^\r?\n/, '');
     const end = body.indexOf('||||||||||||||||||||');
-    if (end >= 0) body = body.slice(0, end);
+    if (end < 0) continue;   // still being written: read it next time
+    body = body.slice(0, end);
     out.push({ ...meta, dir: meta.tag, text: body.replace(/\r?\n$/, ''), raw: body });
   }
   return out;
@@ -293,7 +294,18 @@ async function startRtpengine(dir) {
 
 // ---- SIPp ---------------------------------------------------------------
 
+// Whether a SIP message's text is whole: its header ends and its body
+// has the bytes its Content-Length (or l:) says.
+function sipComplete(text) {
+  const h = /\r?\n\r?\n/.exec(text);
+  if (!h) return false;
+  const cl = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)/im.exec(text.slice(0, h.index));
+  return !cl || Buffer.byteLength(text.slice(h.index + h[0].length)) >= Number(cl[1]);
+}
+
 // A SIPp message trace (-trace_msg) split into messages with direction.
+// SIPp writes the file through stdio: its last message may be cut where a
+// buffer was flushed, so an incomplete last message is left for later.
 function parseSippTrace(text) {
   const out = [];
   const re = /^-{10,}[^\n]*\n(UDP|TCP) message (sent|received)[^\n]*\n\n/gm;
@@ -301,8 +313,10 @@ function parseSippTrace(text) {
   let m;
   while ((m = re.exec(text))) marks.push({ at: m.index, start: re.lastIndex, dir: m[2] });
   for (let i = 0; i < marks.length; i++) {
-    const end = i + 1 < marks.length ? marks[i + 1].at : text.length;
-    out.push({ dir: marks[i].dir, text: text.slice(marks[i].start, end).replace(/\s+$/, '') });
+    const last = i + 1 === marks.length;
+    const raw = text.slice(marks[i].start, last ? text.length : marks[i + 1].at);
+    if (last && !sipComplete(raw)) break;
+    out.push({ dir: marks[i].dir, text: raw.replace(/\s+$/, '') });
   }
   return out;
 }
