@@ -18,6 +18,9 @@ struct store {
 	unsigned batch;    /**< store_batch_begin() depth */
 	bool tx_open;      /**< the batch's transaction is open */
 	unsigned deferred; /**< records store_cdr_defer() left uncommitted */
+	bool unsaved;      /**< other writes wait in the open transaction */
+	store_commit_f *on_commit;   /**< told after each commit */
+	void *on_commit_arg;
 };
 
 /** The back-end used by store_open(); the only one today. */
@@ -104,13 +107,29 @@ int store_batch_flush(struct store *st)
 	if (!st || !st->tx_open)
 		return 0;
 	st->tx_open = false;
+	st->unsaved = false;
 	deferred = st->deferred;
 	st->deferred = 0;
 	err = st->ops->commit(st->be);
 	if (err && deferred)
 		log_err("store", 0, "%u call records lost: their commit failed",
 			deferred);
+	if (st->on_commit)
+		st->on_commit(st->on_commit_arg, err);
 	return err;
+}
+
+bool store_unsaved(const struct store *st)
+{
+	return st && st->unsaved;
+}
+
+void store_on_commit(struct store *st, store_commit_f *fn, void *arg)
+{
+	if (!st)
+		return;
+	st->on_commit = fn;
+	st->on_commit_arg = arg;
 }
 
 int store_batch_commit(struct store *st)
@@ -138,7 +157,12 @@ static int write_done(struct store *st, int err)
 {
 	int e;
 
-	if (st->batch || !st->tx_open)
+	if (st->batch) {
+		if (st->tx_open)
+			st->unsaved = true;
+		return err;
+	}
+	if (!st->tx_open)
 		return err;
 	e = store_batch_flush(st);
 	return err ? err : e;

@@ -113,6 +113,22 @@ int store_batch_flush(struct store *st);
 /** Ends a store_batch_begin(): flushes at the outermost one. */
 int store_batch_commit(struct store *st);
 
+/**
+ * True while writes other than deferred call records (store_cdr_defer())
+ * wait, uncommitted, in a batch's transaction: what depends on them must
+ * not be told yet. O(1).
+ */
+bool store_unsaved(const struct store *st);
+
+/** Told after each commit of a batch's transaction; @p err is its result. */
+typedef void store_commit_f(void *arg, int err);
+
+/**
+ * Sets the one function told after each commit (NULL: none). It may write
+ * to the store again (that write starts afresh).
+ */
+void store_on_commit(struct store *st, store_commit_f *fn, void *arg);
+
 /** Sets an allocation's hold_until. Returns 0, ENOENT, EINVAL or EIO. */
 int store_alloc_hold(struct store *st, const char *tenant, const char *impu,
 		     long long hold_until);

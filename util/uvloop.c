@@ -16,6 +16,8 @@ struct uv_gsource {
 	GSource base;
 	uv_loop_t *loop;
 	gpointer tag;
+	uvloop_hook_f *before, *after;   /**< around each dispatch */
+	void *hook_arg;
 };
 
 /* Milliseconds until libuv has work, -1 for none; 0 when it has some now. */
@@ -50,7 +52,11 @@ static gboolean uv_gsource_dispatch(GSource *s, GSourceFunc cb, gpointer data)
 
 	(void)cb;
 	(void)data;
+	if (us->before)
+		us->before(us->hook_arg);
 	uv_run(us->loop, UV_RUN_NOWAIT);
+	if (us->after)
+		us->after(us->hook_arg);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -90,6 +96,16 @@ int uvloop_create(struct uvloop **out, GMainContext *ctx)
 uv_loop_t *uvloop_loop(struct uvloop *ul)
 {
 	return &ul->loop;
+}
+
+void uvloop_on_dispatch(struct uvloop *ul, uvloop_hook_f *before,
+			uvloop_hook_f *after, void *arg)
+{
+	struct uv_gsource *us = (struct uv_gsource *)ul->source;
+
+	us->before = before;
+	us->after = after;
+	us->hook_arg = arg;
 }
 
 static void close_handle(uv_handle_t *h, void *arg)

@@ -27,6 +27,17 @@ int uvloop_create(struct uvloop **out, GMainContext *ctx);
 /** The libuv loop, to give to libwebsockets as its foreign loop. */
 uv_loop_t *uvloop_loop(struct uvloop *ul);
 
+typedef void uvloop_hook_f(void *arg);
+
+/**
+ * Calls @p before ahead of each iteration GLib dispatches and @p after
+ * once it is done (either may be NULL): what the iteration's callbacks
+ * did can be finished together, e.g. their store writes committed at
+ * once. Not called by uvloop_drain() or uvloop_destroy().
+ */
+void uvloop_on_dispatch(struct uvloop *ul, uvloop_hook_f *before,
+			uvloop_hook_f *after, void *arg);
+
 /**
  * Runs the libuv loop on its own, without GLib, until nothing is left in
  * it or @p max_ms milliseconds passed: for closes that complete in the

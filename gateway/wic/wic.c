@@ -3,6 +3,7 @@
  * shutdown and destruction.
  */
 #include "wic_priv.h"
+#include "store/store.h"
 #include "auth/auth.h"
 #include "conf/conf.h"
 #include "util/log.h"
@@ -24,6 +25,14 @@ static void wic_tick(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 	wic_limits_tick(wic, now);
 }
 
+/* The store committed: what waited for it goes out (a failure is logged
+ * by the store; the replies describe what the gateway holds in memory). */
+static void on_commit(void *arg, int err)
+{
+	(void)err;
+	wic_flows_release(arg);
+}
+
 int wic_create(struct wic **wicp, su_root_t *root, void *gloop,
 	       const struct conf *conf, struct store *store,
 	       struct ident *ident)
@@ -40,6 +49,8 @@ int wic_create(struct wic **wicp, su_root_t *root, void *gloop,
 	wic->root = root;
 	wic->gloop = gloop;
 	wic->flows = g_hash_table_new(g_int64_hash, g_int64_equal);
+	wic->held = g_array_new(FALSE, FALSE, sizeof(unsigned long));
+	store_on_commit(store, on_commit, wic);
 	err = wic_tenants_load(wic, conf);
 	if (!err)
 		err = auth_digest_create(&wic->digest,
@@ -124,6 +135,9 @@ void wic_destroy(struct wic *wic)
 	wic_reg_destroy(wic->reg);
 	auth_digest_free(wic->digest);
 	wic_tenants_free(wic);
+	store_on_commit(wic->store, NULL, NULL);
+	if (wic->held)
+		g_array_free(wic->held, TRUE);
 	if (wic->flows)
 		g_hash_table_destroy(wic->flows);
 	su_home_deinit(wic->home);

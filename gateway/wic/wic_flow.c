@@ -3,6 +3,7 @@
  * closing, and turning each received message into a SIP request or response.
  */
 #include "wic_priv.h"
+#include "store/store.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -87,6 +88,37 @@ int wic_flow_send_msg(struct wic_flow *flow, msg_t *msg)
 	char *text = wic_sip_to_string(msg, &len);
 
 	return text ? wic_flow_send(flow, text, len) : ENOMEM;
+}
+
+bool wic_flow_held(struct wic_flow *flow)
+{
+	struct wic *wic = flow->wic;
+
+	if (flow->held)
+		return true;
+	if (!store_unsaved(wic->store))
+		return false;
+	flow->held = true;
+	g_array_append_val(wic->held, flow->id);
+	return true;
+}
+
+void wic_flows_release(struct wic *wic)
+{
+	GArray *ids = wic->held;
+
+	if (!ids || !ids->len)
+		return;
+	for (guint i = 0; i < ids->len; i++) {
+		unsigned long id = g_array_index(ids, unsigned long, i);
+		struct wic_flow *flow = g_hash_table_lookup(wic->flows, &id);
+
+		if (flow && flow->held) {
+			flow->held = false;
+			wic_ws_want_write(flow);
+		}
+	}
+	g_array_set_size(ids, 0);
 }
 
 void wic_flow_close(struct wic_flow *flow, int code, const char *reason)

@@ -97,6 +97,7 @@ struct wic_flow {
 	const char *close_reason;
 	struct wic_tok_memo *tok_memo; /**< last Bearer token verified, owned
 					    (wic_auth.c) */
+	bool held;                     /**< output waits for a store commit */
 };
 
 struct wic {
@@ -123,6 +124,8 @@ struct wic {
 	void *req_arg;
 	wic_flow_closed_h *closed_h;
 	void *closed_arg;
+	GArray *held;                  /**< ids of flows whose output waits
+					    for the store's commit */
 	unsigned long auth_fail[WIC_AUTH_FAIL_COUNT];
 	struct histo sip_time[WIC_SIP_KINDS];
 };
@@ -152,6 +155,14 @@ void wic_flow_closed(struct wic_flow *flow);
 int wic_flow_send(struct wic_flow *flow, const char *data, size_t len);
 int wic_flow_send_msg(struct wic_flow *flow, msg_t *msg);
 void wic_flow_close(struct wic_flow *flow, int code, const char *reason);
+/**
+ * Stored before told: true (and @p flow's output held back) while the
+ * store has uncommitted writes; wic_flows_release() sends it after the
+ * commit. O(1).
+ */
+bool wic_flow_held(struct wic_flow *flow);
+/** After a store commit: writes out what each held flow queued. */
+void wic_flows_release(struct wic *wic);
 void wic_flow_on_message(struct wic_flow *flow, const char *data, size_t len);
 
 /* wic_ws.c */

@@ -520,7 +520,6 @@ static void reg_do(struct wic_reg *reg, struct wic_flow *flow,
 			return;
 		a = g_hash_table_lookup(reg->aors, id->aor);
 		log_info("reg", flow->id, "REGISTER aor=%s * -> 200", id->aor);
-		store_batch_flush(reg->wic->store);   /* stored before told */
 		reg_reply_ok(st, a, id, false);
 		return;
 	}
@@ -539,7 +538,7 @@ static void reg_do(struct wic_reg *reg, struct wic_flow *flow,
 	log_info("reg", flow->id, "REGISTER aor=%s contacts=%zu -> 200 bindings=%u%s%s",
 		 id->aor, n, a ? g_list_length(a->bindings) : 0,
 		 id->alias[0] ? " as=" : "", id->alias);
-	store_batch_flush(reg->wic->store);           /* stored before told */
+	/* the 200 waits for the commit: wic_flow_held() */
 	reg_reply_ok(st, a, id, outbound && sip->sip_supported &&
 		     sip_has_feature(sip->sip_supported, "outbound"));
 }

@@ -6,6 +6,7 @@
  * wic_http.c.
  */
 #include "wic_priv.h"
+#include "store/store.h"
 #include "conf/conf.h"
 #include "util/log.h"
 #include "util/twheel.h"
@@ -324,6 +325,8 @@ static int on_writeable(struct lws *wsi, struct wic_pss *pss,
 {
 	if (pss->write_failed)
 		return -1;
+	if (wic_flow_held(flow))
+		return 0;   /* wic_flows_release() asks again */
 	if (pss->ping_due && !flow->close_code) {
 		pss->ping_due = false;
 		if (write_ping(wsi))
@@ -416,7 +419,7 @@ void wic_ws_want_write(struct wic_flow *flow)
 	struct lws *wsi = flow->wsi;
 	struct wic_pss *pss;
 
-	if (!wsi)
+	if (!wsi || wic_flow_held(flow))
 		return;
 	pss = lws_wsi_user(wsi);
 	while (flow->out_head && !flow->close_code && !pss->ping_due &&
@@ -474,6 +477,26 @@ static int vhost_create(struct wic *wic, const struct lws_protocols *protos,
 	return 0;
 }
 
+/*
+ * Group commit: what the callbacks of one libuv iteration write to the
+ * store is committed once, at its end. Their replies wait until then
+ * (wic_flow_held()), so nothing is told before it is stored; under load
+ * many new registrations share one commit instead of one each.
+ */
+static void dispatch_begin(void *arg)
+{
+	struct wic *wic = arg;
+
+	store_batch_begin(wic->store);
+}
+
+static void dispatch_end(void *arg)
+{
+	struct wic *wic = arg;
+
+	store_batch_commit(wic->store);   /* tells on_commit(): released */
+}
+
 int wic_ws_start(struct wic *wic)
 {
 	const struct conf_websocket *c = &wic->conf->websocket;
@@ -493,6 +516,7 @@ int wic_ws_start(struct wic *wic)
 		log_err("wic", 0, "cannot create the libuv loop: %s", strerror(err));
 		return err;
 	}
+	uvloop_on_dispatch(ws->uv, dispatch_begin, dispatch_end, wic);
 	foreign[0] = uvloop_loop(ws->uv);
 	uv_timer_init(foreign[0], &ws->sweep);
 	ws->sweep.data = ws;

@@ -360,6 +360,85 @@ static void test_batch(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM devices"), 2);
 }
 
+/* What the commit hook of test_unsaved_commit_hook() saw. */
+struct commits {
+	struct store *st;
+	int n, err;
+	bool unsaved;        /* store_unsaved() inside the hook */
+	bool write_again;    /* the hook writes once more */
+};
+
+static void on_commit(void *arg, int err)
+{
+	struct commits *c = arg;
+	struct store_alloc z = alloc("main", "+4930123400009", "zoe");
+
+	c->n++;
+	c->err = err;
+	c->unsaved = store_unsaved(c->st);
+	if (c->write_again) {
+		c->write_again = false;
+		assert_int_equal(store_alloc_add(c->st, &z), 0);
+	}
+}
+
+/* Stored before told: store_unsaved() is true exactly while a batch holds
+ * uncommitted writes (deferred call records do not count), and the hook
+ * hears of each commit once it is done; it may write again. */
+static void test_unsaved_commit_hook(void **state)
+{
+	struct fixture *f = opened(state);
+	struct store_alloc a = alloc("main", "+4930123400001", "alice");
+	struct store_alloc b = alloc("main", "+4930123400002", "bob");
+	struct commits c = { .st = f->st };
+	struct store_cdr r;
+
+	store_on_commit(f->st, on_commit, &c);
+	assert_false(store_unsaved(f->st));
+	assert_int_equal(store_alloc_add(f->st, &a), 0);    /* no batch */
+	assert_false(store_unsaved(f->st));
+	assert_int_equal(c.n, 0);                           /* nothing held */
+
+	store_batch_begin(f->st);
+	store_batch_begin(f->st);
+	assert_false(store_unsaved(f->st));                 /* no write yet */
+	assert_int_equal(store_alloc_add(f->st, &b), 0);
+	assert_true(store_unsaved(f->st));
+	assert_int_equal(store_batch_commit(f->st), 0);     /* inner */
+	assert_true(store_unsaved(f->st));
+	assert_int_equal(c.n, 0);
+	c.write_again = true;
+	assert_int_equal(store_batch_commit(f->st), 0);     /* outer */
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.err, 0);
+	assert_false(c.unsaved);
+	assert_false(store_unsaved(f->st));
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM allocations"), 3);
+
+	/* a deferred call record alone holds nothing back */
+	memset(&r, 0, sizeof r);
+	snprintf(r.corr, sizeof r.corr, "c1");
+	snprintf(r.tenant, sizeof r.tenant, "main");
+	snprintf(r.direction, sizeof r.direction, "outbound");
+	snprintf(r.legs, sizeof r.legs, "[]");
+	snprintf(r.services, sizeof r.services, "[]");
+	assert_int_equal(store_cdr_defer(f->st, &r), 0);
+	store_batch_begin(f->st);
+	assert_false(store_unsaved(f->st));
+	assert_int_equal(store_alloc_del(f->st, "acme", "+4930123400001"), 0);
+	assert_true(store_unsaved(f->st));                  /* joined it */
+	assert_int_equal(store_batch_commit(f->st), 0);
+	assert_int_equal(c.n, 2);
+	assert_false(store_unsaved(f->st));
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM cdrs"), 1);
+
+	store_on_commit(f->st, NULL, NULL);
+	store_batch_begin(f->st);
+	assert_int_equal(store_alloc_del(f->st, "acme", "+4930123400002"), 0);
+	assert_int_equal(store_batch_commit(f->st), 0);
+	assert_int_equal(c.n, 2);                           /* no hook */
+}
+
 static void test_alloc_hold_del_reopen(void **state)
 {
 	struct fixture *f = opened(state);
@@ -859,6 +938,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_unique, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsaved_commit_hook, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_hold_del_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
