@@ -76,6 +76,22 @@ int auth_jwt_verify(const char *token, const struct auth_jwt_policy *pol,
 		    time_t now, struct auth_claims *out, const char **why);
 
 /**
+ * Picks the policy for a token from its `iss` claim, not yet verified:
+ * fills @p pol and returns 0, or returns an errno code with @p *why set.
+ */
+typedef int auth_jwt_pick_f(void *arg, const char *iss,
+			    struct auth_jwt_policy *pol, const char **why);
+
+/**
+ * auth_jwt_verify() with the policy @p pick chooses by the token's `iss`:
+ * the token is decoded once for both (no auth_jwt_peek_issuer() first).
+ * A token without a string `iss` is EBADMSG; what @p pick returns is
+ * returned as it is.
+ */
+int auth_jwt_verify_pick(const char *token, auth_jwt_pick_f *pick, void *arg,
+			 time_t now, struct auth_claims *out, const char **why);
+
+/**
  * Signs a token with an HMAC secret key set (HS256), for the demo and tests.
  * @p impu may be NULL. Returns a malloc'd string the caller frees, or NULL.
  */

@@ -481,11 +481,45 @@ static bool policy_ok(const struct auth_jwt_policy *pol)
 }
 
 
-int auth_jwt_verify(const char *token, const struct auth_jwt_policy *pol,
-		    time_t now, struct auth_claims *out, const char **why)
+/* The checks of auth_jwt_verify() on a parsed token; frees @p p. */
+static int parts_verify(const char *token, struct jwt_parts *p,
+			const struct auth_jwt_policy *pol, time_t now,
+			struct auth_claims *out, const char **why)
 {
 	const struct alg_info *ai = NULL;
 	const struct auth_key *key = NULL;
+	int err;
+
+	err = head_check(p->head, pol, &ai, why);
+	if (!err)
+		err = head_kid(p->head, out->kid, sizeof(out->kid), why);
+	if (!err)
+		err = key_select(pol->keys, ai, out->kid, &key, why);
+	if (!err)
+		err = sig_check(token, p, key, ai, why);
+	/* the claims parsed here are those of the bytes libjwt verified */
+	if (!err)
+		err = claims_check(p->claims, pol, now, out, why);
+
+	parts_free(p);
+	if (err)
+		memset(out, 0, sizeof(*out));
+	else
+		*why = NULL;
+
+	return err;
+}
+
+
+static size_t token_max(const struct auth_jwt_policy *pol)
+{
+	return pol->max_token_size ? pol->max_token_size : TOKEN_MAX_DEFAULT;
+}
+
+
+int auth_jwt_verify(const char *token, const struct auth_jwt_policy *pol,
+		    time_t now, struct auth_claims *out, const char **why)
+{
 	struct jwt_parts p = {0};
 	const char *dummy;
 	int err;
@@ -500,29 +534,59 @@ int auth_jwt_verify(const char *token, const struct auth_jwt_policy *pol,
 	}
 	memset(out, 0, sizeof(*out));
 
-	err = parts_parse(token, pol->max_token_size ? pol->max_token_size
-				 : TOKEN_MAX_DEFAULT, &p, why);
+	err = parts_parse(token, token_max(pol), &p, why);
 	if (err)
 		return err;
 
-	err = head_check(p.head, pol, &ai, why);
-	if (!err)
-		err = head_kid(p.head, out->kid, sizeof(out->kid), why);
-	if (!err)
-		err = key_select(pol->keys, ai, out->kid, &key, why);
-	if (!err)
-		err = sig_check(token, &p, key, ai, why);
-	/* the claims parsed here are those of the bytes libjwt verified */
-	if (!err)
-		err = claims_check(p.claims, pol, now, out, why);
+	return parts_verify(token, &p, pol, now, out, why);
+}
 
-	parts_free(&p);
+
+int auth_jwt_verify_pick(const char *token, auth_jwt_pick_f *pick, void *arg,
+			 time_t now, struct auth_claims *out, const char **why)
+{
+	struct auth_jwt_policy pol = {0};
+	struct jwt_parts p = {0};
+	const char *dummy;
+	char iss[sizeof(out->iss)];
+	int err;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+
+	if (!token || !pick || !out) {
+		*why = "invalid argument";
+		return EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+
+	err = parts_parse(token, TOKEN_MAX_PEEK, &p, why);
 	if (err)
-		memset(out, 0, sizeof(*out));
-	else
-		*why = NULL;
+		return err;
 
-	return err;
+	if (str_copy(json_object_get(p.claims, "iss"), iss, sizeof(iss))) {
+		*why = "malformed token";
+		err = EBADMSG;
+	}
+	else if ((err = pick(arg, iss, &pol, why))) {
+		/* refused by the caller, its reason set */
+	}
+	else if (!policy_ok(&pol)) {
+		*why = "invalid argument";
+		err = EINVAL;
+	}
+	else if (strnlen(token, token_max(&pol) + 1) > token_max(&pol)) {
+		*why = "token too large";
+		err = EPERM;
+	}
+
+	if (err) {
+		parts_free(&p);
+		return err;
+	}
+
+	return parts_verify(token, &p, &pol, now, out, why);
 }
 
 

@@ -175,36 +175,63 @@ static const struct wic_issuer *issuer_find(const struct wic_tenant *t,
 	return NULL;
 }
 
-static int token_verify(const struct wic *wic, const struct wic_tenant *t,
-			const char *token, struct wic_identity *id,
-			const char **why)
-{
-	const struct conf_issuer *ci;
-	const struct wic_issuer *is;
-	struct auth_claims claims;
-	char iss[256];
-	int err;
+/* Whose token it is: the tenant (given, or found by Origin and issuer). */
+struct token_pick {
+	const struct wic *wic;
+	bool by_origin;               /**< false: only tenant t */
+	const char *origin;
+	const struct wic_tenant *t;   /**< the tenant, once known */
+};
 
-	if (auth_jwt_peek_issuer(token, iss, sizeof iss)) {
-		*why = "malformed token";
-		return EBADMSG;
+/* auth_jwt_pick_f: the policy of the issuer the token names. */
+static int token_policy(void *arg, const char *iss,
+			struct auth_jwt_policy *pol, const char **why)
+{
+	struct token_pick *tp = arg;
+	const struct wic_issuer *is = NULL;
+	const struct conf_issuer *ci;
+
+	if (!tp->by_origin) {
+		is = issuer_find(tp->t, iss);
+	} else {
+		for (size_t i = 0; !is && i < tp->wic->tenant_count; i++) {
+			const struct wic_tenant *t = tp->wic->tenants[i];
+			if (t->removed ||
+			    !conf_strv_has(t->conf->origins, tp->origin))
+				continue;
+			if ((is = issuer_find(t, iss)))
+				tp->t = t;
+		}
 	}
-	is = issuer_find(t, iss);
 	if (!is) {
-		*why = "token issuer not trusted by the tenant";
+		*why = tp->by_origin ? "token issuer not trusted for this Origin"
+				  : "token issuer not trusted by the tenant";
 		return EPERM;
 	}
 	ci = is->conf;
-	struct auth_jwt_policy pol = {
+	*pol = (struct auth_jwt_policy){
 		.issuer = ci->issuer,
 		.audience = ci->audience && *ci->audience ? ci->audience : NULL,
 		.algorithms = (const char *const *)ci->algorithms,
 		.keys = is->keys,
-		.clock_skew = (unsigned)wic->conf->auth.clock_skew,
+		.clock_skew = (unsigned)tp->wic->conf->auth.clock_skew,
 	};
-	err = auth_jwt_verify(token, &pol, time(NULL), &claims, why);
+	return 0;
+}
+
+/* Verifies the token of tenant @p tp->t, or of the tenant found for it. */
+static int token_verify(struct token_pick *tp, const char *token,
+			struct wic_identity *id, const char **why)
+{
+	struct auth_claims claims;
+	const struct wic_tenant *t;
+	int err;
+
+	err = auth_jwt_verify_pick(token, token_policy, tp, time(NULL), &claims,
+				   why);
 	if (err)
 		return err;
+	t = tp->t;
 	memset(id, 0, sizeof *id);
 	id->tenant = t;
 	id->how = WIC_AUTHN_BEARER;
@@ -221,21 +248,9 @@ static int token_verify(const struct wic *wic, const struct wic_tenant *t,
 int wic_auth_token(struct wic *wic, const char *origin, const char *token,
 		   struct wic_identity *id, const char **why)
 {
-	char iss[256];
+	struct token_pick tp = { .wic = wic, .by_origin = true, .origin = origin };
 
-	if (auth_jwt_peek_issuer(token, iss, sizeof iss)) {
-		*why = "malformed token";
-		return EBADMSG;
-	}
-	for (size_t i = 0; i < wic->tenant_count; i++) {
-		const struct wic_tenant *t = wic->tenants[i];
-		if (t->removed)
-			continue;
-		if (conf_strv_has(t->conf->origins, origin) && issuer_find(t, iss))
-			return token_verify(wic, t, token, id, why);
-	}
-	*why = "token issuer not trusted for this Origin";
-	return EPERM;
+	return token_verify(&tp, token, id, why);
 }
 
 /* Sends 401 with a Bearer challenge and, if allowed, Digest ones. */
@@ -343,7 +358,9 @@ static int auth_bearer(struct wic_flow *flow, struct wic_strans *st,
 			return 0;
 	}
 	if (tok && (token = strndup(tok, len))) {
-		err = token_verify(flow->wic, t, token, id, &why);
+		struct token_pick tp = { .wic = flow->wic, .t = t };
+
+		err = token_verify(&tp, token, id, &why);
 		free(token);
 		if (!err)
 			memo_store(flow, digest, id);

@@ -4,7 +4,8 @@
  *   - a token (anything not starting with '{' or '-'), verified with
  *     auth_jwt_verify() against the test keys of tests/data/jwt (HS256
  *     secret, JWKS of EC and of RSA + oct keys, RSA and EC PEM keys) under
- *     several policies, and read by auth_jwt_peek_issuer();
+ *     several policies (and by auth_jwt_verify_pick() with each policy
+ *     picked by the token's iss), and read by auth_jwt_peek_issuer();
  *   - or a key file (JWKS '{...}' or PEM '-----BEGIN'), loaded with
  *     auth_keyset_load() and used to verify the test tokens.
  * What must hold: a refusal says why and leaves the claims empty; an
@@ -101,6 +102,36 @@ static bool claims_empty(const struct auth_claims *c)
 	return !memcmp(c, &zero, sizeof zero);
 }
 
+/* auth_jwt_pick_f: the one policy, for its own issuer only. */
+static int pick_one(void *arg, const char *iss, struct auth_jwt_policy *pol,
+		    const char **why)
+{
+	const struct auth_jwt_policy *one = arg;
+
+	if (strcmp(iss, one->issuer)) {
+		*why = "other issuer";
+		return EPERM;
+	}
+	*pol = *one;
+	return 0;
+}
+
+/* The policy picked by iss accepts what the policy given accepts (@p err,
+ * @p c: auth_jwt_verify()'s result), and only that. */
+static void verify_pick(const char *token, const struct auth_jwt_policy *pol,
+			int err, const struct auth_claims *c)
+{
+	struct auth_jwt_policy copy = *pol;
+	struct auth_claims cp;
+	const char *why = NULL;
+	int e = auth_jwt_verify_pick(token, pick_one, &copy, NOW, &cp, &why);
+
+	if (e && (!why || !claims_empty(&cp)))
+		abort();
+	if (!e != !err || (!e && memcmp(c, &cp, sizeof cp)))
+		abort();
+}
+
 static void verify(const char *token, const struct auth_keyset *ks,
 		   const char *iss, const char *aud, const char *const *algs)
 {
@@ -119,6 +150,7 @@ static void verify(const char *token, const struct auth_keyset *ks,
 		abort();
 	if (!err && !strcmp(algs[0], "none"))
 		abort();     /* only possible if "none" were accepted */
+	verify_pick(token, &pol, err, &c);
 }
 
 static void token_case(const char *token)

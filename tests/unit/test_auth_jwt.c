@@ -886,6 +886,89 @@ static void test_peek_issuer(void **state)
 }
 
 
+/* What the pick callback of auth_jwt_verify_pick() saw and gives. */
+struct pick {
+	struct auth_jwt_policy pol;
+	char seen[64];
+	int calls;
+};
+
+static int pick_policy(void *arg, const char *iss,
+		       struct auth_jwt_policy *pol, const char **why)
+{
+	struct pick *pk = arg;
+
+	pk->calls++;
+	snprintf(pk->seen, sizeof(pk->seen), "%s", iss);
+	if (strcmp(iss, ISS)) {
+		*why = "issuer not known here";
+		return EPERM;
+	}
+	*pol = pk->pol;
+	return 0;
+}
+
+
+static void test_verify_pick(void **state)
+{
+	struct auth_keyset *ks = load("ec1.pub");
+	struct pick pk = { .pol = policy(ks, algs_es) };
+	char *claims = claims_exp(NOW + 60);
+	char *tok = mint(JWT_ALG_ES256, "ec1.key", NULL, claims);
+	char *other = mint(JWT_ALG_ES256, "ec2.key", NULL, claims);
+	struct auth_claims c;
+	const char *why;
+	(void)state;
+
+	/* one decode: the policy comes from the token's own iss */
+	assert_int_equal(auth_jwt_verify_pick(tok, pick_policy, &pk, NOW, &c,
+					      &why), 0);
+	assert_int_equal(pk.calls, 1);
+	assert_string_equal(pk.seen, ISS);
+	assert_string_equal(c.sub, "alice");
+	assert_null(why);
+
+	/* the picked policy still checks the signature and the times */
+	assert_int_equal(auth_jwt_verify_pick(other, pick_policy, &pk, NOW, &c,
+					      &why), EKEYREJECTED);
+	assert_string_equal(why, "bad signature");
+	assert_string_equal(c.sub, "");
+	assert_int_equal(auth_jwt_verify_pick(tok, pick_policy, &pk, NOW + 600,
+					      &c, &why), EKEYEXPIRED);
+
+	/* the caller's refusal and reason come back as they are */
+	free(tok);
+	tok = craft("{\"alg\":\"ES256\"}", "{\"iss\":\"https://else\"}", "x");
+	assert_int_equal(auth_jwt_verify_pick(tok, pick_policy, &pk, NOW, &c,
+					      &why), EPERM);
+	assert_string_equal(why, "issuer not known here");
+	assert_string_equal(pk.seen, "https://else");
+
+	/* no string iss: malformed, and nobody is asked */
+	free(tok);
+	pk.calls = 0;
+	tok = craft("{\"alg\":\"ES256\"}", "{\"iss\":[1]}", "x");
+	assert_int_equal(auth_jwt_verify_pick(tok, pick_policy, &pk, NOW, &c,
+					      &why), EBADMSG);
+	assert_int_equal(pk.calls, 0);
+
+	/* the picked policy's size limit holds */
+	free(tok);
+	tok = mint(JWT_ALG_ES256, "ec1.key", NULL, claims);
+	pk.pol.max_token_size = 32;
+	assert_int_equal(auth_jwt_verify_pick(tok, pick_policy, &pk, NOW, &c,
+					      &why), EPERM);
+	assert_string_equal(why, "token too large");
+	assert_int_equal(auth_jwt_verify_pick(tok, NULL, &pk, NOW, &c, &why),
+			 EINVAL);
+
+	free(other);
+	free(tok);
+	free(claims);
+	auth_keyset_free(ks);
+}
+
+
 /* ---- Bearer ----------------------------------------------------------- */
 
 static void test_bearer(void **state)
@@ -952,6 +1035,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_json),
 		cmocka_unit_test(test_malformed_size),
 		cmocka_unit_test(test_peek_issuer),
+		cmocka_unit_test(test_verify_pick),
 		cmocka_unit_test(test_bearer),
 	};
 
