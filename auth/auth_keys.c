@@ -120,6 +120,7 @@ void auth_keyset_free(struct auth_keyset *ks)
 	for (i = 0; i < ks->n; i++) {
 		OPENSSL_cleanse(ks->keys[i].data, ks->keys[i].len);
 		free(ks->keys[i].data);
+		EVP_PKEY_free(ks->keys[i].pkey);
 	}
 
 	free(ks->keys);
@@ -240,7 +241,12 @@ static int keyset_add_pkey(struct auth_keyset *ks, EVP_PKEY *pk,
 	data[len] = '\0';
 	BIO_free(bio);
 
-	return keyset_add(ks, type, kid, alg, data, (size_t)len, why);
+	err = keyset_add(ks, type, kid, alg, data, (size_t)len, why);
+	/* kept parsed: OpenSSL 3 decoding a PEM key costs more than the
+	 * verification itself */
+	if (!err && EVP_PKEY_up_ref(pk))
+		ks->keys[ks->n - 1].pkey = pk;
+	return err;
 }
 
 

@@ -18,6 +18,8 @@ struct auth_key {
 	enum auth_key_type type; /**< EC keys are always P-256 */
 	unsigned char *data;     /**< HMAC secret, or SubjectPublicKeyInfo PEM */
 	size_t len;              /**< bytes in data (no NUL counted) */
+	void *pkey;              /**< RSA and EC: the parsed key (EVP_PKEY *),
+				      owned; NULL for HMAC */
 };
 
 /** Key @p i of @p ks, or NULL past the end. */
