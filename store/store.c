@@ -138,7 +138,8 @@ int store_batch_commit(struct store *st)
 		return 0;
 	if (--st->batch)
 		return 0;
-	return store_batch_flush(st);
+	/* deferred call records alone keep waiting for their own flush */
+	return st->unsaved ? store_batch_flush(st) : 0;
 }
 
 /* Before a write: opens the batch's transaction, if one is wanted. */

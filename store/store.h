@@ -110,7 +110,11 @@ void store_batch_begin(struct store *st);
  */
 int store_batch_flush(struct store *st);
 
-/** Ends a store_batch_begin(): flushes at the outermost one. */
+/**
+ * Ends a store_batch_begin(): the outermost one commits what the batch
+ * wrote (and deferred call records with it); a batch that wrote nothing
+ * leaves deferred records to their own flush.
+ */
 int store_batch_commit(struct store *st);
 
 /**

@@ -268,6 +268,10 @@ static int sq_prepare(struct sq *sq)
 
 	err = sq_prepare_one(sq->db, SQL_PUT, &sq->put);
 	if (!err)
+		err = sq_prepare_one(sq->db, "BEGIN", &sq->begin);
+	if (!err)
+		err = sq_prepare_one(sq->db, "COMMIT", &sq->commit);
+	if (!err)
 		err = sq_prepare_one(sq->db, SQL_GET, &sq->get);
 	if (!err)
 		err = sq_prepare_one(sq->db, SQL_DEL, &sq->del);
@@ -288,6 +292,8 @@ static void sq_close(void *be)
 	(void)sqlite3_finalize(sq->put);
 	(void)sqlite3_finalize(sq->get);
 	(void)sqlite3_finalize(sq->del);
+	(void)sqlite3_finalize(sq->begin);
+	(void)sqlite3_finalize(sq->commit);
 	sq_alloc_finalize(sq);
 	sq_svc_finalize(sq);
 	sq_cdr_finalize(sq);
@@ -447,15 +453,27 @@ static int sq_user_del(void *be, const char *tenant, const char *username)
 
 /* A batch (store_batch_begin): deferred, so the write lock is taken by
  * the first write, as a lone statement would. */
+static int sq_run(struct sq *sq, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE)
+		log_err("store", 0, "%s: %s", what, sqlite3_errmsg(sq->db));
+	sq_done(st);
+	return rc == SQLITE_DONE ? 0 : EIO;
+}
+
 static int sq_begin(void *be)
 {
-	return sq_exec(((struct sq *)be)->db, "BEGIN", "begin batch");
+	struct sq *sq = be;
+
+	return sq_run(sq, sq->begin, "begin batch");
 }
 
 static int sq_commit(void *be)
 {
 	struct sq *sq = be;
-	int err = sq_exec(sq->db, "COMMIT", "commit batch");
+	int err = sq_run(sq, sq->commit, "commit batch");
 
 	if (err)                /* leaves no transaction open behind */
 		sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);

@@ -19,6 +19,7 @@ struct sq {
 	sqlite3_stmt *v_put, *v_get, *v_del, *v_all, *v_tenant; /* diversions */
 	sqlite3_stmt *g_pause, *g_paused;           /* agents */
 	sqlite3_stmt *c_add, *c_list, *c_list_desc, *c_purge;   /* call records */
+	sqlite3_stmt *begin, *commit;               /* batches */
 };
 
 /** Resets a kept statement for its next use. */

@@ -545,13 +545,19 @@ static void test_cdr_defer_other_write_commits(void **state)
 	assert_int_equal(RAW_COUNT(f), 3);             /* the purge committed it */
 }
 
-/* Inside an explicit batch, the outermost commit commits them too. */
+/* Inside an explicit batch, the outermost commit commits them too; a
+ * batch that wrote nothing leaves them waiting (the WebSocket side opens
+ * one per loop turn: that must not commit every call's record). */
 static void test_cdr_defer_in_batch(void **state)
 {
 	struct fixture *f = opened(state);
 	struct store_cdr a = cdr("acme", "d1", 0), b = cdr("acme", "d2", 1);
 
 	assert_int_equal(store_cdr_defer(f->st, &a), 0);
+	store_batch_begin(f->st);
+	assert_int_equal(store_batch_commit(f->st), 0);
+	assert_int_equal(RAW_COUNT(f), 0);
+	assert_int_equal(store_cdr_deferred(f->st), 1);
 	store_batch_begin(f->st);
 	assert_int_equal(store_cdr_add(f->st, &b), 0);
 	assert_int_equal(RAW_COUNT(f), 0);             /* batch still open */
