@@ -272,6 +272,7 @@ int store_device_del(struct store *st, const char *tenant, const char *impi)
 	    !FITS(tenant, struct store_device, tenant) ||
 	    !FITS(impi, struct store_device, impi))
 		return EINVAL;
+	batch_write(st);
 	return write_done(st, st->ops->device_del(st->be, tenant, impi));
 }
 

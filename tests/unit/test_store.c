@@ -358,6 +358,13 @@ static void test_batch(void **state)
 	snprintf(d.impi, sizeof d.impi, "bob-1@acme");
 	assert_int_equal(store_device_put(f->st, &d), 0);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM devices"), 2);
+	/* a device leaving joins the batch too (closes share a commit) */
+	store_batch_begin(f->st);
+	assert_int_equal(store_device_del(f->st, "acme", "bob-1@acme"), 0);
+	assert_true(store_unsaved(f->st));
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM devices"), 2);
+	assert_int_equal(store_batch_commit(f->st), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM devices"), 1);
 }
 
 /* What the commit hook of test_unsaved_commit_hook() saw. */
