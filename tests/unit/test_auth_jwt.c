@@ -655,6 +655,56 @@ static void test_wrong_key(void **state)
 }
 
 
+/* HMAC tokens: HS384 and HS512 verify; a flipped MAC byte, other claims
+ * under the same MAC, or an HS256 MAC relabelled HS512 are refused. */
+static void test_hmac(void **state)
+{
+	static const char *const algs_h384[] = {"HS384", NULL};
+	static const char *const algs_h512[] = {"HS512", NULL};
+	struct auth_keyset *ks = load("hmac.secret");
+	struct auth_jwt_policy pol = policy(ks, algs_hs);
+	struct auth_jwt_policy p512 = policy(ks, algs_h512);
+	char *claims = claims_exp(NOW + 60);
+	char *tok, *sig, *forged = NULL, *other;
+	const char *why;
+	(void)state;
+
+	assert_int_equal(roundtrip(JWT_ALG_HS384, "hmac.secret", NULL,
+				   "hmac.secret", algs_h384, &why), 0);
+	assert_int_equal(roundtrip(JWT_ALG_HS512, "hmac.secret", NULL,
+				   "hmac.secret", algs_h512, &why), 0);
+
+	tok = mint(JWT_ALG_HS256, "hmac.secret", NULL, claims);
+	assert_int_equal(verify(tok, &pol, NOW, &why), 0);
+	sig = strrchr(tok, '.') + 1;
+	sig[5] = sig[5] == 'A' ? 'B' : 'A';
+	assert_refused(verify(tok, &pol, NOW, &why), why, EKEYREJECTED,
+		       "bad signature");
+	sig[5] = sig[5] == 'A' ? 'B' : 'A';
+
+	other = craft("{\"alg\":\"HS256\"}", "{\"iss\":\"" ISS "\",\"aud\":\""
+		      AUD "\",\"sub\":\"root\",\"exp\":1800000060}", "");
+	assert_true(asprintf(&forged, "%.*s%s", (int)(strrchr(other, '.') - other),
+			     other, sig - 1) > 0);
+	assert_refused(verify(forged, &pol, NOW, &why), why, EKEYREJECTED,
+		       "bad signature");
+	free(forged);
+	free(other);
+
+	other = craft("{\"alg\":\"HS512\"}", claims, "");
+	forged = NULL;
+	assert_true(asprintf(&forged, "%.*s%s", (int)(strrchr(other, '.') - other),
+			     other, sig - 1) > 0);
+	assert_refused(verify(forged, &p512, NOW, &why), why, EKEYREJECTED,
+		       "bad signature");
+	free(forged);
+	free(other);
+	free(tok);
+	free(claims);
+	auth_keyset_free(ks);
+}
+
+
 static void test_alg_none(void **state)
 {
 	static const char *const algs_none[] = {"none", "HS256", NULL};
@@ -1036,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_size),
 		cmocka_unit_test(test_peek_issuer),
 		cmocka_unit_test(test_verify_pick),
+		cmocka_unit_test(test_hmac),
 		cmocka_unit_test(test_bearer),
 	};
 
