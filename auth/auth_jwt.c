@@ -1,23 +1,20 @@
 /**
- * @file auth_jwt.c  JWT verification and HS256 signing on libjwt 1.10.
+ * @file auth_jwt.c  JWT verification, and HS256 signing on libjwt 1.10.
  *
- * libjwt's jwt_decode() verifies with whatever algorithm the token's own
- * header names, using the key bytes it is given: an RSA PEM handed over
- * with an "HS256" token becomes an HMAC secret (algorithm confusion), and
- * "none" needs only a NULL key. So the header is decoded here first, the
+ * A verifier that takes the algorithm from the token's own header (as
+ * libjwt's jwt_decode() does, with whatever key bytes it is given) turns an
+ * RSA PEM handed over with an "HS256" token into an HMAC secret (algorithm
+ * confusion) and accepts "none". So the header is decoded here first, the
  * algorithm is held against the policy, the key is chosen by "kid" and its
- * type must fit the algorithm family; only then is the signature checked,
- * with OpenSSL: an HMAC in constant time, an RS* or ES256 signature against
- * the key parsed once at load (libjwt takes only PEM bytes, and OpenSSL 3
- * decoding them for each token made an ES256 check about three times
- * dearer; for HMAC it decoded the whole token again). libjwt signs.
+ * type must fit the algorithm family; only then is the signature checked
+ * (auth_sig.c, with OpenSSL). libjwt signs the demo's tokens.
  *
- * Checked with libjwt 1.10.2 (Debian 12): ES256 signatures are JWS raw
- * R||S (64 bytes) both ways, and tokens made by node:crypto (ES256 with
- * dsaEncoding "ieee-p1363", RS256) verify (tests/data/jwt/mint.js); a
- * DER-encoded ECDSA signature is refused, as it should be. libjwt 1.10
- * refuses any "typ" other than "JWT" (RFC 9068 "at+jwt" included), so such
- * tokens are refused here up front with a clear reason.
+ * Checked (Debian 12): ES256 signatures are JWS raw R||S (64 bytes), and
+ * tokens made by libjwt 1.10.2 and by node:crypto (ES256 with dsaEncoding
+ * "ieee-p1363", RS256) verify (tests/data/jwt/mint.js); a DER-encoded
+ * ECDSA signature is refused, as it should be. Any "typ" other than "JWT"
+ * (RFC 9068 "at+jwt" included) is refused up front with a clear reason,
+ * as libjwt 1.10 would.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -27,12 +24,6 @@
 
 #include <jansson.h>
 #include <jwt.h>
-#include <openssl/crypto.h>
-#include <openssl/ec.h>
-#include <openssl/err.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "auth/auth.h"
 #include "auth/auth_keys.h"
@@ -48,22 +39,19 @@ enum {
 /** A JWS algorithm this module verifies. */
 struct alg_info {
 	const char *name;
-	jwt_alg_t alg;
 	enum auth_key_type type;
 	size_t siglen;           /**< 0: depends on the key (RSA) */
-	unsigned md;             /**< digest: index in md_names */
+	const char *md;          /**< its digest, by OpenSSL's name */
 };
 
-static const char *const md_names[] = {"SHA256", "SHA384", "SHA512"};
-
 static const struct alg_info algs[] = {
-	{"HS256", JWT_ALG_HS256, AUTH_KEY_HMAC, 32, 0},
-	{"HS384", JWT_ALG_HS384, AUTH_KEY_HMAC, 48, 1},
-	{"HS512", JWT_ALG_HS512, AUTH_KEY_HMAC, 64, 2},
-	{"RS256", JWT_ALG_RS256, AUTH_KEY_RSA, 0, 0},
-	{"RS384", JWT_ALG_RS384, AUTH_KEY_RSA, 0, 1},
-	{"RS512", JWT_ALG_RS512, AUTH_KEY_RSA, 0, 2},
-	{"ES256", JWT_ALG_ES256, AUTH_KEY_EC, 64, 0},
+	{"HS256", AUTH_KEY_HMAC, 32, "SHA256"},
+	{"HS384", AUTH_KEY_HMAC, 48, "SHA384"},
+	{"HS512", AUTH_KEY_HMAC, 64, "SHA512"},
+	{"RS256", AUTH_KEY_RSA, 0, "SHA256"},
+	{"RS384", AUTH_KEY_RSA, 0, "SHA384"},
+	{"RS512", AUTH_KEY_RSA, 0, "SHA512"},
+	{"ES256", AUTH_KEY_EC, 64, "SHA256"},
 };
 
 /** A token cut in its three segments, header and claims decoded. */
@@ -318,168 +306,15 @@ static int key_select(const struct auth_keyset *ks, const struct alg_info *ai,
 }
 
 
-/* The digest of @p ai, fetched once (OpenSSL 3 looks a name up on each
- * implicit use). NULL when out of memory. */
-static const EVP_MD *md_of(const struct alg_info *ai)
-{
-	static EVP_MD *mds[sizeof(md_names) / sizeof(md_names[0])];
-
-	if (!mds[ai->md])
-		mds[ai->md] = EVP_MD_fetch(NULL, md_names[ai->md], NULL);
-	return mds[ai->md];
-}
-
-
-/* A JWS ES256 signature (R || S, RFC 7518 3.4) as the DER that OpenSSL
- * verifies; OPENSSL_free() it. Returns its length, or 0. */
-static int es_der(const unsigned char *sig, size_t len, unsigned char **der)
-{
-	ECDSA_SIG *es = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, (int)(len / 2), NULL);
-	BIGNUM *s = BN_bin2bn(sig + len / 2, (int)(len / 2), NULL);
-	int n = 0;
-
-	if (es && r && s && ECDSA_SIG_set0(es, r, s)) {
-		r = s = NULL;   /* es owns them */
-		n = i2d_ECDSA_SIG(es, der);
-	}
-	BN_free(r);
-	BN_free(s);
-	ECDSA_SIG_free(es);
-	return n > 0 ? n : 0;
-}
-
-
-/*
- * RS* and ES256 against the key parsed at load (libjwt would decode the
- * PEM again for every token: most of an ES256 verification's cost).
- * Returns 0, EKEYREJECTED or ENOMEM.
- */
-static int pkey_verify(const struct auth_key *k, const struct alg_info *ai,
-		       const char *input, size_t inlen,
-		       const unsigned char *sig, size_t siglen)
-{
-	const EVP_MD *md = md_of(ai);
-	unsigned char *der = NULL;
-	EVP_MD_CTX *ctx;
-	int ok, n;
-
-	if (!md)
-		return ENOMEM;
-	if (ai->type == AUTH_KEY_EC) {
-		n = es_der(sig, siglen, &der);
-		if (!n)
-			return ENOMEM;
-		sig = der;
-		siglen = (size_t)n;
-	}
-	ctx = EVP_MD_CTX_new();
-	ok = ctx && EVP_DigestVerifyInit(ctx, NULL, md, NULL, k->pkey) == 1 &&
-	     EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)input,
-			      inlen) == 1;
-	EVP_MD_CTX_free(ctx);
-	OPENSSL_free(der);
-	ERR_clear_error();
-	return ok ? 0 : EKEYREJECTED;
-}
-
-
-/*
- * HS*: the HMAC of the signing input, compared in constant time. (libjwt
- * would decode the whole token again and look HMAC up by name for each
- * one: about a tenth of a new registration.) Returns 0, EKEYREJECTED or
- * ENOMEM.
- */
-static int hmac_verify(const struct auth_key *k, const struct alg_info *ai,
-		       const char *input, size_t inlen,
-		       const unsigned char *sig, size_t siglen)
-{
-	static EVP_MAC *hmac;
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	size_t maclen = 0;
-	OSSL_PARAM params[2];
-	EVP_MAC_CTX *ctx;
-	int ok;
-
-	if (!hmac)
-		hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-	if (!ctx)
-		return ENOMEM;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)md_names[ai->md], 0);
-	params[1] = OSSL_PARAM_construct_end();
-	ok = EVP_MAC_init(ctx, k->data, k->len, params) == 1 &&
-	     EVP_MAC_update(ctx, (const unsigned char *)input, inlen) == 1 &&
-	     EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)) == 1 &&
-	     maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0;
-	EVP_MAC_CTX_free(ctx);
-	OPENSSL_cleanse(mac, sizeof(mac));
-	ERR_clear_error();
-	return ok ? 0 : EKEYREJECTED;
-}
-
-
-/* libjwt checks a signature with the key and algorithm chosen here (an RS*
- * or ES256 key that could not be kept parsed). */
-static int jwt_check(const char *token, const struct auth_key *k,
-		     const struct alg_info *ai, const char **why)
-{
-	jwt_t *jwt = NULL;
-	int err;
-
-	err = jwt_decode(&jwt, token, k->data, (int)k->len);
-	if (err == ENOMEM) {
-		*why = "out of memory";
-	}
-	else if (err || !jwt) {
-		*why = "bad signature";
-		err = EKEYREJECTED;
-	}
-	else if (jwt_get_alg(jwt) != ai->alg) {
-		*why = "algorithm mismatch";
-		err = EKEYREJECTED;
-	}
-
-	jwt_free(jwt);
-	return err;
-}
-
-
-/* The signature, with the key and algorithm chosen here: HS* by
- * hmac_verify(), RS* and ES256 against the parsed key (pkey_verify()). */
+/* The signature, with the key and algorithm chosen here (auth_sig.c). */
 static int sig_check(const char *token, const struct jwt_parts *p,
 		     const struct auth_key *k, const struct alg_info *ai,
 		     const char **why)
 {
-	unsigned char *sig = NULL;
-	size_t siglen = 0;
-	int err;
-
-	err = auth_b64url_decode(p->seg[2], p->len[2], &sig, &siglen);
-	if (err == ENOMEM) {
-		*why = "out of memory";
-		return ENOMEM;
-	}
-	if (err || !siglen || (ai->siglen && siglen != ai->siglen)) {
-		free(sig);
-		*why = "bad signature";
-		return EKEYREJECTED;
-	}
-	if (ai->type == AUTH_KEY_HMAC || k->pkey) {
-		/* the signing input: header.claims, as received */
-		err = ai->type == AUTH_KEY_HMAC ?
-		      hmac_verify(k, ai, token, p->len[0] + 1 + p->len[1],
-				  sig, siglen) :
-		      pkey_verify(k, ai, token, p->len[0] + 1 + p->len[1],
-				  sig, siglen);
-		free(sig);
-		if (err)
-			*why = err == ENOMEM ? "out of memory" : "bad signature";
-		return err;
-	}
-	free(sig);
-	return jwt_check(token, k, ai, why);
+	/* the signing input: header.claims, as received */
+	return auth_sig_verify(k, ai->md, ai->siglen, token,
+			       p->len[0] + 1 + p->len[1], p->seg[2], p->len[2],
+			       why);
 }
 
 

@@ -241,10 +241,17 @@ static int keyset_add_pkey(struct auth_keyset *ks, EVP_PKEY *pk,
 	data[len] = '\0';
 	BIO_free(bio);
 
+	/* kept parsed too: OpenSSL 3 decoding a PEM key costs more than
+	 * the verification itself */
+	if (!EVP_PKEY_up_ref(pk)) {
+		free(data);
+		*why = "out of memory";
+		return ENOMEM;
+	}
 	err = keyset_add(ks, type, kid, alg, data, (size_t)len, why);
-	/* kept parsed: OpenSSL 3 decoding a PEM key costs more than the
-	 * verification itself */
-	if (!err && EVP_PKEY_up_ref(pk))
+	if (err)
+		EVP_PKEY_free(pk);
+	else
 		ks->keys[ks->n - 1].pkey = pk;
 	return err;
 }
