@@ -453,28 +453,21 @@ static int sq_user_del(void *be, const char *tenant, const char *username)
 
 /* A batch (store_batch_begin): deferred, so the write lock is taken by
  * the first write, as a lone statement would. */
-static int sq_run(struct sq *sq, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE)
-		log_err("store", 0, "%s: %s", what, sqlite3_errmsg(sq->db));
-	sq_done(st);
-	return rc == SQLITE_DONE ? 0 : EIO;
-}
-
 static int sq_begin(void *be)
 {
 	struct sq *sq = be;
+	int err = sq_step_done(sq, sq->begin, "begin", "batch");
 
-	return sq_run(sq, sq->begin, "begin batch");
+	sq_done(sq->begin);
+	return err;
 }
 
 static int sq_commit(void *be)
 {
 	struct sq *sq = be;
-	int err = sq_run(sq, sq->commit, "commit batch");
+	int err = sq_step_done(sq, sq->commit, "commit", "batch");
 
+	sq_done(sq->commit);
 	if (err)                /* leaves no transaction open behind */
 		sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
 	return err;

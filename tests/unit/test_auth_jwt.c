@@ -665,7 +665,7 @@ static void test_hmac(void **state)
 	struct auth_jwt_policy pol = policy(ks, algs_hs);
 	struct auth_jwt_policy p512 = policy(ks, algs_h512);
 	char *claims = claims_exp(NOW + 60);
-	char *tok, *sig, *forged = NULL, *other;
+	char *tok, *sig, *forged;
 	const char *why;
 	(void)state;
 
@@ -682,23 +682,16 @@ static void test_hmac(void **state)
 		       "bad signature");
 	sig[5] = sig[5] == 'A' ? 'B' : 'A';
 
-	other = craft("{\"alg\":\"HS256\"}", "{\"iss\":\"" ISS "\",\"aud\":\""
-		      AUD "\",\"sub\":\"root\",\"exp\":1800000060}", "");
-	assert_true(asprintf(&forged, "%.*s%s", (int)(strrchr(other, '.') - other),
-			     other, sig - 1) > 0);
+	forged = craft("{\"alg\":\"HS256\"}", "{\"iss\":\"" ISS "\",\"aud\":\""
+		       AUD "\",\"sub\":\"root\",\"exp\":1800000060}", sig);
 	assert_refused(verify(forged, &pol, NOW, &why), why, EKEYREJECTED,
 		       "bad signature");
 	free(forged);
-	free(other);
 
-	other = craft("{\"alg\":\"HS512\"}", claims, "");
-	forged = NULL;
-	assert_true(asprintf(&forged, "%.*s%s", (int)(strrchr(other, '.') - other),
-			     other, sig - 1) > 0);
+	forged = craft("{\"alg\":\"HS512\"}", claims, sig);
 	assert_refused(verify(forged, &p512, NOW, &why), why, EKEYREJECTED,
 		       "bad signature");
 	free(forged);
-	free(other);
 	free(tok);
 	free(claims);
 	auth_keyset_free(ks);
