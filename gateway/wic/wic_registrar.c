@@ -58,6 +58,8 @@ struct reg_req {
 	unsigned expires;
 	const char *instance, *reg_id;
 	struct wic_binding *b;      /**< the binding it refreshes, or NULL */
+	time_t now;                 /**< the request's time: expiries and the
+					 200 count from it */
 };
 
 static void aor_free(void *p)
@@ -335,7 +337,7 @@ static int binding_apply(struct wic_reg *reg, struct wic_reg_aor *a,
 	b->reg_id = r->reg_id ? su_strdup(b->home, r->reg_id) : NULL;
 	b->call_id = su_strdup(b->home, sip->sip_call_id->i_id);
 	b->cseq = sip->sip_cseq->cs_seq;
-	b->expires_at = time(NULL) + r->expires;
+	b->expires_at = r->now + r->expires;
 	expiry_note(reg, b->expires_at);
 	b->impi = impi[0] ? su_strdup(b->home, impi) : NULL;
 	if (fresh && b->contact)
@@ -351,11 +353,11 @@ static int binding_apply(struct wic_reg *reg, struct wic_reg_aor *a,
 
 /* 200 OK listing every binding of the AOR with its remaining time. */
 static void reg_reply_ok(struct wic_strans *st, struct wic_reg_aor *a,
-			 const struct wic_identity *id, bool outbound)
+			 const struct wic_identity *id, bool outbound,
+			 time_t now)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	sip_contact_t *list = NULL, **tail = &list;
-	time_t now = time(NULL);
 	char exp[32], pau[320];
 
 	for (GList *l = a ? a->bindings : NULL; l; l = l->next) {
@@ -512,6 +514,7 @@ static void reg_do(struct wic_reg *reg, struct wic_flow *flow,
 {
 	struct reg_req rr[16];
 	struct wic_reg_aor *a = g_hash_table_lookup(reg->aors, id->aor);
+	time_t now = time(NULL);
 	bool outbound = false;
 	size_t n = 0;
 
@@ -520,7 +523,7 @@ static void reg_do(struct wic_reg *reg, struct wic_flow *flow,
 			return;
 		a = g_hash_table_lookup(reg->aors, id->aor);
 		log_info("reg", flow->id, "REGISTER aor=%s * -> 200", id->aor);
-		reg_reply_ok(st, a, id, false);
+		reg_reply_ok(st, a, id, false, now);
 		return;
 	}
 	memset(rr, 0, sizeof rr);
@@ -529,6 +532,7 @@ static void reg_do(struct wic_reg *reg, struct wic_flow *flow,
 	for (size_t i = 0; i < n; i++) {
 		if (rr[i].reg_id)
 			outbound = true;
+		rr[i].now = now;
 		if (reg_apply_one(reg, id, flow, rr, n, i, sip)) {
 			wic_strans_reply(st, 500, "Out of Memory", TAG_END());
 			return;
@@ -540,7 +544,7 @@ static void reg_do(struct wic_reg *reg, struct wic_flow *flow,
 		 id->alias[0] ? " as=" : "", id->alias);
 	/* the 200 waits for the commit: wic_flow_held() */
 	reg_reply_ok(st, a, id, outbound && sip->sip_supported &&
-		     sip_has_feature(sip->sip_supported, "outbound"));
+		     sip_has_feature(sip->sip_supported, "outbound"), now);
 }
 
 void wic_reg_on_register(struct wic_reg *reg, struct wic_flow *flow,

@@ -27,6 +27,22 @@ async function reserveOrigin() {
   return { port, origin: `http://127.0.0.1:${port}` };
 }
 
+// Chromium now and then never finishes starting (once in a full run, the
+// whole test's time went by in launch): a launch gets 30 s, and a second
+// try in a fresh profile.
+async function launchChromium(userDataDir) {
+  const opts = { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30000 };
+  try {
+    return await chromium.launchPersistentContext(userDataDir, opts);
+  } catch (e) {
+    if (!/timeout/i.test(String(e && e.message))) throw e;
+    console.error(`# chromium did not start within 30 s; trying once more: ${e.message.split('\n')[0]}`);
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+    fs.mkdirSync(userDataDir);
+    return chromium.launchPersistentContext(userDataDir, opts);
+  }
+}
+
 async function launch({ port, origin }, outDir) {
   const server = http.createServer((req, res) => {
     const f = FILES[req.url];
@@ -38,9 +54,7 @@ async function launch({ port, origin }, outDir) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wtpf-calls-chromium-'));
   const b = { server, userDataDir, consoleLines: [], pageErrors: [] };
   try {
-    b.ctx = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM, headless: true, args: ARGS,
-    });
+    b.ctx = await launchChromium(userDataDir);
     b.page = b.ctx.pages()[0] || await b.ctx.newPage();
     b.page.on('console', (m) => {
       b.consoleLines.push(m.text());
