@@ -45,16 +45,21 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-/* Raises the soft descriptor limit to the hard one; warns when the
- * clients will not fit. */
+/* Sets the soft descriptor limit to what the clients need (a margin over
+ * one each), at most the hard limit; warns when they will not fit. Not
+ * higher, even if it was: Debian's libwebsockets walks a table of that
+ * many slots on every connect and close (a debug check). */
 static void raise_nofile(size_t clients)
 {
 	struct rlimit rl;
+	rlim_t want = (rlim_t)clients + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
+	if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+		want = rl.rlim_max;
+	if (rl.rlim_cur != want) {
+		rl.rlim_cur = want;
 		if (setrlimit(RLIMIT_NOFILE, &rl))
 			getrlimit(RLIMIT_NOFILE, &rl);
 	}

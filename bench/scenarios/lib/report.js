@@ -96,7 +96,7 @@ function regSection(cfg, R) {
   out.push(`New registrations: ${cfg.regClients.toLocaleString('en')} clients, each a new WebSocket connection ` +
     '(TCP, HTTP upgrade) and a REGISTER; wtpfd verifies a Bearer token in it (and allocates the client a number, kept in its store), ' +
     'Kamailio challenges it (401) and checks the digest response, then saves the binding. ' +
-    `No pacing (\`--ramp 0\`), at most ${cfg.regPending} clients in flight: the rate is what the target sustained. ` +
+    `No pacing (\`--ramp 0\`), at most ${cfg.newRegPending} clients in flight: the rate is what the target sustained. ` +
     'CPU per REGISTER: target CPU seconds over the register phase / registrations.', '');
   const rows = (R.reg || []).map((r) => [r.key, r.auth, r.registered, f(r.rate, 0), f(r.cpuUs, 0), f(r.cpuPct), f(r.genPct),
     f(r.connectP50, 2), f(r.p50, 2), f(r.p99, 2), r.challenges, esc([r.errors, r.note].filter(Boolean).join('; '))]);

@@ -136,7 +136,7 @@ async function registration(cfg, R) {
     try {
       t = await startTarget(cfg, v.kind, label);
       const args = [...clientArgs(cfg, v.kind, 'ws', v), '--clients', cfg.regClients, '--ramp', 0,
-        '--max-pending', cfg.regPending];
+        '--max-pending', cfg.newRegPending];
       const b = await bench(cfg, label, t, args, Math.ceil(cfg.regClients / 100 + 120));
       const j = b.j;
       const reg = phase(j, 'register');
