@@ -12,6 +12,7 @@
 #include "gateway/ident/ident.h"
 #include "conf/conf.h"
 #include "store/store.h"
+#include "util/fdlimit.h"
 #include "util/log.h"
 #include "util/sofia_log.h"
 #include "w8/w8.h"
@@ -189,6 +190,40 @@ static int gw_apply(struct gw *gw, const struct conf *conf)
 	return !err ? 0 : back ? EIO : EINVAL;
 }
 
+/* The descriptor limit for max_connections WebSockets and the rest, set
+ * before libwebsockets sizes its tables by it (see util/fdlimit.h). */
+static void gw_fdlimit_fit(const struct conf *conf)
+{
+	unsigned long need = (unsigned long)conf->limits.max_connections +
+			     FDLIMIT_RESERVE, got;
+	int err = fdlimit_fit(need, &got);
+
+	if (err)
+		log_warn("main", 0, "cannot set the descriptor limit to %lu: %s "
+			 "(it stays %lu)", need, strerror(err), got);
+	else if (got < need)
+		log_warn("main", 0, "descriptor limit %lu (the hard limit) is "
+			 "below max_connections %d + %d: raise it (LimitNOFILE, "
+			 "ulimit -Hn)", got, conf->limits.max_connections,
+			 FDLIMIT_RESERVE);
+	else
+		log_info("main", 0, "descriptor limit %lu (max_connections %d + "
+			 "%d)", got, conf->limits.max_connections,
+			 FDLIMIT_RESERVE);
+}
+
+/* A reload cannot give libwebsockets more descriptors than at start. */
+static void gw_fdlimit_check(const struct conf *conf)
+{
+	unsigned long need = (unsigned long)conf->limits.max_connections +
+			     FDLIMIT_RESERVE, have = fdlimit_get();
+
+	if (have < need)
+		log_warn("main", 0, "max_connections %d needs a descriptor limit "
+			 "of %lu, set at start to %lu: restart to raise it",
+			 conf->limits.max_connections, need, have);
+}
+
 /* Appends @p key to the GString @p arg, with a log line. */
 static void gw_restart_note(void *arg, const char *key)
 {
@@ -267,6 +302,7 @@ static int gw_reload(void *arg, char **msgs)
 	call_core_reload(gw->calls, conf);
 	admin_token_set(gw->admin, token);
 	gw_log_format(conf);
+	gw_fdlimit_check(conf);
 	restart = g_string_new(NULL);
 	conf_restart_changes(gw->start_conf, conf, gw_restart_note, restart);
 	*msgs = restart->len ? strdup(restart->str) : NULL;
@@ -326,6 +362,7 @@ static int gw_start(struct gw *gw, const char *path)
 		return err;
 	}
 	gw_log_format(gw->conf);
+	gw_fdlimit_fit(gw->conf);
 	gw->start_conf = gw->conf;
 	err = store_open(&gw->store, gw->conf->store.path);
 	if (err)

@@ -9,6 +9,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 
 const { udpPcscf } = require('./lib/pcscf');
 const { startGateway, addUser, freePort, defaultTenants, ORIGIN, DOMAIN, CLOSED_ORIGIN, CLOSED_DOMAIN,
@@ -80,6 +81,26 @@ describe('limits: connections, rates, transactions, lockout, calls per tenant', 
       headers: { Authorization: `Bearer ${tok.hs256({ sub: user })}`,
         Contact: `<sip:${user}@${rand(4)}.invalid;transport=ws>`, ...extra } });
   }
+
+  test('the descriptor limit is sized to max_connections (12) plus the reserve (512), within the hard limit', async () => {
+    const row = fs.readFileSync(`/proc/${gw.pid}/limits`, 'utf8').split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const [soft, hard] = row.replace('Max open files', '').trim().split(/\s+/);
+    const want = hard === 'unlimited' ? 524 : Math.min(524, Number(hard));
+    assert.equal(Number(soft), want, row);
+    await gw.waitLog(new RegExp(`descriptor limit ${want} `), 1000);
+
+    // A reload cannot give libwebsockets more: it says a restart is needed.
+    const mark = gw.mark();
+    gw.config.limits.max_connections = 2000;
+    gw.writeConfig();
+    assert.match(await gw.reload(), /configuration reloaded/);
+    await gw.waitLog(new RegExp(`max_connections 2000 needs a descriptor limit of 2512, set at start to ${want}`),
+      1000, mark);
+    gw.config.limits.max_connections = 12;
+    gw.writeConfig();
+    assert.match(await gw.reload(), /configuration reloaded/);
+  });
 
   test('connections from one address: past max_connections_per_address the handshake gets 503', async () => {
     for (let i = 0; i < 8; i++) await client();
