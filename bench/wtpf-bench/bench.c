@@ -7,13 +7,13 @@
 #include "bench/wtpf-bench/client.h"
 #include "bench/wtpf-bench/opts.h"
 #include "bench/wtpf-bench/timer.h"
+#include "util/fdlimit.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <ev.h>
 #include <libwebsockets.h>
 
@@ -51,22 +51,12 @@ static const struct lws_protocols protocols[] = {
  * many slots on every connect and close (a debug check). */
 static void raise_nofile(size_t clients)
 {
-	struct rlimit rl;
-	rlim_t want = (rlim_t)clients + 64;
+	unsigned long got;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
-		want = rl.rlim_max;
-	if (rl.rlim_cur != want) {
-		rl.rlim_cur = want;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && clients + 32 > rl.rlim_cur)
-		fprintf(stderr, "wtpf-bench: warning: %zu clients but only %llu "
-			"file descriptors (ulimit -Hn)\n", clients,
-			(unsigned long long)rl.rlim_cur);
+	(void)fdlimit_fit((unsigned long)clients + 64, &got);
+	if (clients + 32 > got)
+		fprintf(stderr, "wtpf-bench: warning: %zu clients but only %lu "
+			"file descriptors (ulimit -Hn)\n", clients, got);
 }
 
 static int lws_create(struct bench *b)
