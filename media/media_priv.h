@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
+#include <strings.h>
 
 /** A piece of the text; p == NULL: absent. Not NUL-terminated. */
 struct mstr {
@@ -112,8 +114,18 @@ int media_sdp_adopt(struct media_sdp **sdpp, char *text, size_t len,
 /** Direction in effect for @p m (media level, session level, sendrecv). */
 enum media_dir msec_dir(const struct media_sdp *sdp, const struct msec *m);
 
-/** True when @p s equals the NUL-terminated @p lit, ignoring case. */
-bool mstr_eq(struct mstr s, const char *lit);
+/**
+ * True when @p s equals the NUL-terminated @p lit, ignoring case. Inline,
+ * so that strlen() of a literal folds to a constant and the length, which
+ * tells most names apart, is compared first: the scans try every a= line
+ * against each name they know.
+ */
+static inline bool mstr_eq(struct mstr s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.p && s.n == n && strncasecmp(s.p, lit, n) == 0;
+}
 
 /**
  * Splits an attribute line "a=name[:value]" into @p name and @p value

@@ -13,13 +13,6 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-bool mstr_eq(struct mstr s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s.p && s.n == n && strncasecmp(s.p, lit, n) == 0;
-}
-
 bool mstr_caseeq(struct mstr a, struct mstr b)
 {
 	if (!a.p || !b.p)

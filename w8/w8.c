@@ -120,6 +120,15 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 			* NUTAG_ALLOW would add to it (MESSAGE, SUBSCRIBE,
 			* NOTIFY, REFER): methods the trunk does not serve. */
 		       SIPTAG_ALLOW_STR(W8_ALLOW),
+		       /* An UPDATE from IMS is the call core's to answer (the
+			* browser's answer to its offer goes back in the 200),
+			* not nua's: nua would answer it at once, without SDP.
+			* The answer then needs NUTAG_WITH (nua finds only an
+			* INVITE without it), hence leg->update. Set here, for
+			* every handle, rather than on each call leg: one
+			* nua_set_hparams() per leg cost two trips through
+			* nua's message queue, each a wake-up of the loop. */
+		       NUTAG_APPL_METHOD("UPDATE"),
 		       /* RFC 4028 session timers: nua refreshes with an UPDATE
 			* without SDP when it is the refresher, so no offer has
 			* to be made up; a refresh that fails ends the call, so

@@ -109,17 +109,6 @@ static const char *identity_user(su_home_t *home, const char *identity)
 				      : u->url_user;
 }
 
-/*
- * An UPDATE from IMS is the call core's to answer (the browser's answer to
- * its offer goes back in the 200), not nua's: nua would answer it at once,
- * without SDP. The answer then needs NUTAG_WITH (nua finds only an INVITE
- * without it), hence leg->update.
- */
-static void leg_own_updates(struct w8_leg *leg)
-{
-	nua_set_hparams(leg->nh, NUTAG_APPL_METHOD("UPDATE"), TAG_END());
-}
-
 /* Route toward the serving P-CSCF. The Service-Route (RFC 3608) follows
  * it without us: nua appends the trunk registration's stored Service-Route
  * to every initial request (nua_client_request_sendmsg, whatever
@@ -222,7 +211,6 @@ int w8_leg_invite(struct w8_trunk *t, const struct w8_call_params *p,
 		su_home_deinit(home);
 		return ENOMEM;
 	}
-	leg_own_updates(leg);
 	leg->h = h;
 	leg->arg = arg;
 	leg->pcscf = (size_t)(pc - t->pcscf);
@@ -414,7 +402,7 @@ static void leg_on_invite_response(struct w8_leg *leg, int status,
 }
 
 /*
- * An UPDATE from IMS, left to us (leg_own_updates): kept until the call
+ * An UPDATE from IMS, left to us (NUTAG_APPL_METHOD in w8.c): kept until the call
  * core answers it with w8_leg_respond(). Answered here when nobody will:
  * 491 while another UPDATE waits, 481 once the call core let go.
  */
@@ -587,6 +575,5 @@ void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip)
 			      sip_has_feature(sip->sip_require, "100rel");
 	leg_set_call_id(leg, sip);
 	nua_handle_bind(nh, (nua_hmagic_t *)&leg->obj);
-	leg_own_updates(leg);
 	t->w8->in_h(t->w8->in_arg, t, leg, called, sip);
 }
