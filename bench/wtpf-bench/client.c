@@ -29,6 +29,7 @@ struct bmsg {
 };
 
 static void reg_send(struct bclient *c);
+static bool token_fresh(struct bclient *c, time_t now);
 static void reg_timeout(struct btimer *t, void *arg);
 
 void bclient_init(struct bench *b, struct bclient *c, uint32_t idx)
@@ -50,6 +51,10 @@ void bclient_init(struct bench *b, struct bclient *c, uint32_t idx)
 		 u, u + 8, u + 12, u + 15, u + 18);
 	bsip_token(c->reg_callid, 20);
 	bsip_token(c->reg_tag, 10);
+	/* A browser comes with the token its web server gave it: minted
+	 * here, before any phase is timed, not on the first REGISTER. */
+	if (o->auth_kind == BOPTS_AUTH_BEARER)
+		(void)token_fresh(c, time(NULL));
 }
 
 void bclient_aor(const struct bclient *c, char *out, size_t size)
@@ -172,39 +177,46 @@ static void reg_start(struct bclient *c, enum bstat kind, int expires)
 }
 
 /* The Authorization line for a REGISTER, or "" ; false on failure. */
+/* Mints the client's Bearer token unless it holds one good for another
+ * minute. */
+static bool token_fresh(struct bclient *c, time_t now)
+{
+	const struct bopts *o = c->b->o;
+	char impu[96], *tok;
+	const char *ip = NULL;
+
+	if (c->token && c->token_exp - now >= 60)
+		return true;
+	if (*o->impu_base) {
+		char num[40];
+		bool plus = *o->impu_base == '+';
+		unsigned long long base = strtoull(o->impu_base + plus, NULL, 10);
+
+		snprintf(num, sizeof num, "%s%0*llu", plus ? "+" : "",
+			 (int)strlen(o->impu_base + plus),
+			 base + (unsigned)o->first_index + c->idx);
+		snprintf(impu, sizeof impu, "sip:%s@%s", num, o->domain);
+		ip = impu;
+	}
+	tok = bauth_jwt_mint(c->b->jwt, c->user, ip, now);
+	if (!tok)
+		return false;
+	free(c->token);
+	c->token = tok;
+	c->token_exp = now + o->jwt_ttl;
+	return true;
+}
+
 static bool reg_auth(struct bclient *c, const char *ruri, char *out,
 		     size_t size)
 {
 	const struct bopts *o = c->b->o;
-	time_t now = time(NULL);
 
 	out[0] = '\0';
-	if (o->auth_kind == BOPTS_AUTH_BEARER) {
-		if (!c->token || c->token_exp - now < 60) {
-			char impu[96], *tok;
-			const char *ip = NULL;
-			if (*o->impu_base) {
-				char num[40];
-				bool plus = *o->impu_base == '+';
-				unsigned long long base = strtoull(o->impu_base + plus,
-								   NULL, 10);
-				snprintf(num, sizeof num, "%s%0*llu", plus ? "+" : "",
-					 (int)strlen(o->impu_base + plus),
-					 base + (unsigned)o->first_index + c->idx);
-				snprintf(impu, sizeof impu, "sip:%s@%s", num,
-					 o->domain);
-				ip = impu;
-			}
-			tok = bauth_jwt_mint(c->b->jwt, c->user, ip, now);
-			if (!tok)
-				return false;
-			free(c->token);
-			c->token = tok;
-			c->token_exp = now + o->jwt_ttl;
-		}
-		return snprintf(out, size, "Authorization: Bearer %s\r\n",
+	if (o->auth_kind == BOPTS_AUTH_BEARER)
+		return token_fresh(c, time(NULL)) &&
+		       snprintf(out, size, "Authorization: Bearer %s\r\n",
 				c->token) < (int)size;
-	}
 	if (o->auth_kind == BOPTS_AUTH_DIGEST && c->chal)
 		return !bauth_digest_line(c->chal, c->user, o->password,
 					  "REGISTER", ruri, out, size);

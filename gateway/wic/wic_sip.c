@@ -10,12 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_tagarg.h>
+
+/* Fragments of a prepared message gathered without a heap array: a
+ * response has a few dozen headers; more fall back to msg_as_string(). */
+#define WIC_SIP_MAX_FRAGS 128
 
 /* True when a response could be sent back for this request. */
 static bool sip_addressable(const sip_t *sip)
@@ -149,6 +154,31 @@ fail:
 	return NULL;
 }
 
+/* The bytes msg_prepare() encoded, gathered into one string: encoding
+ * the message a second time with msg_as_string() cost as much again. */
+static char *prepared_join(msg_t *msg, size_t *len)
+{
+	msg_iovec_t vec[WIC_SIP_MAX_FRAGS];
+	isize_t nv = msg_iovec(msg, vec, WIC_SIP_MAX_FRAGS);
+	size_t total = 0;
+	char *s, *p;
+
+	if (nv <= 0 || nv > WIC_SIP_MAX_FRAGS)
+		return NULL;
+	for (isize_t i = 0; i < nv; i++)
+		total += vec[i].mv_len;
+	s = p = su_alloc(msg_home(msg), total + 1);
+	if (!s)
+		return NULL;
+	for (isize_t i = 0; i < nv; i++) {
+		memcpy(p, vec[i].mv_base, vec[i].mv_len);
+		p += vec[i].mv_len;
+	}
+	*p = '\0';
+	*len = total;
+	return s;
+}
+
 char *wic_sip_to_string(msg_t *msg, size_t *len)
 {
 	size_t n = 0;
@@ -156,7 +186,9 @@ char *wic_sip_to_string(msg_t *msg, size_t *len)
 
 	if (msg_serialize(msg, NULL) < 0 || msg_prepare(msg) < 0)
 		return NULL;
-	s = msg_as_string(msg_home(msg), msg, NULL, 0, &n);
+	s = prepared_join(msg, &n);
+	if (!s)
+		s = msg_as_string(msg_home(msg), msg, NULL, 0, &n);
 	if (len)
 		*len = n;
 	return s;

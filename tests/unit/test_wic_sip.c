@@ -169,6 +169,37 @@ static void test_response_copies_and_tags(void **state)
 	msg_destroy(req);
 }
 
+/* The text sent is the bytes Sofia encodes, body included, whichever way
+ * they are gathered. */
+static void test_to_string_matches_sofia(void **state)
+{
+	static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n"
+				  "t=0 0\r\nm=audio 9 RTP/AVP 0\r\n";
+	msg_t *req, *rsp;
+	const char *why;
+	char *text, *ref;
+	size_t len, rlen = 0;
+
+	(void)state;
+	assert_int_equal(parse(HDRS("OPTIONS", "OPTIONS")
+			       "Content-Length: 0\r\n\r\n", &req, &why), 0);
+	rsp = wic_sip_response(req, 200, NULL, "totag2", NULL);
+	assert_non_null(rsp);
+	assert_int_equal(sip_add_tl(rsp, sip_object(rsp),
+				    SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+				    SIPTAG_PAYLOAD_STR(sdp), TAG_END()), 0);
+	text = wic_sip_to_string(rsp, &len);
+	assert_non_null(text);
+	ref = msg_as_string(msg_home(rsp), rsp, NULL, 0, &rlen);
+	assert_non_null(ref);
+	assert_int_equal(len, rlen);
+	assert_string_equal(text, ref);
+	assert_non_null(strstr(text, "\r\n\r\nv=0\r\n"));
+	assert_non_null(strstr(text, "Content-Type: application/sdp\r\n"));
+	msg_destroy(rsp);
+	msg_destroy(req);
+}
+
 static void check_aor(const char *uri, int err, const char *want)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
@@ -233,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_cseq_mismatch),
 		cmocka_unit_test(test_max_forwards_zero),
 		cmocka_unit_test(test_response_copies_and_tags),
+		cmocka_unit_test(test_to_string_matches_sofia),
 		cmocka_unit_test(test_aor_canonical),
 		cmocka_unit_test(test_token),
 	};
