@@ -111,6 +111,13 @@ static inline int mwhy(const char **why, const char *text, int err)
 int media_sdp_adopt(struct media_sdp **sdpp, char *text, size_t len,
 		    bool strict, const char **why);
 
+/**
+ * Checks the syntax of every line but m= (media_sdp.c reads those) and
+ * where each may stand: RFC 8866 section 9. Returns 0, or EBADMSG with
+ * the reason in @p *why. O(lines).
+ */
+int media_sdp_grammar(const struct media_sdp *sdp, const char **why);
+
 /** Direction in effect for @p m (media level, session level, sendrecv). */
 enum media_dir msec_dir(const struct media_sdp *sdp, const struct msec *m);
 

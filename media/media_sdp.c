@@ -1,13 +1,13 @@
 /**
- * @file media_sdp.c  Parsing: limits, the line index, Sofia-SIP's
- * validation, and what the checks need from each m-section.
+ * @file media_sdp.c  Parsing: limits, the line index, and what the checks
+ * need from each m-section.
  *
- * The text is checked line by line first (cheap, and it bounds what
- * reaches Sofia: no NUL, no bare CR, no long line, at most
- * MEDIA_SDP_MAX_MSECS m= lines), then by sdp_parse(), then read again
- * line by line for what this module needs. Sofia's own result is thrown
- * away: it does not parse the rtpmaps of UDP/TLS/RTP/SAVPF (sdp_proto_x)
- * and its printer would not give the original bytes back.
+ * The text is checked line by line first (cheap, and it bounds the rest:
+ * no NUL, no bare CR, no long line, at most MEDIA_SDP_MAX_MSECS m=
+ * lines), then read again line by line for what this module needs, then
+ * each line's syntax and place are checked (media_grammar.c). Sofia-SIP's
+ * sdp_parse() did that last part before: it cost as much again as all
+ * the rest of a call's SDP handling, and its result was thrown away.
  */
 #include "media_priv.h"
 
@@ -16,10 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sofia-sip/su_alloc.h>
-#include <sofia-sip/sdp.h>
-
-#include "util/log.h"
 
 /* ---- lines ----------------------------------------------------------- */
 
@@ -75,40 +71,6 @@ static int lines_split(struct media_sdp *sdp, const char **why)
 			return err;
 	}
 	return 0;
-}
-
-/* ---- Sofia-SIP ------------------------------------------------------- */
-
-/** Runs sdp_parse() over the text; its m= count must match ours. */
-static int sofia_check(const struct media_sdp *sdp, size_t nm,
-		       const char **why)
-{
-	su_home_t *home = su_home_new(sizeof(*home));
-	sdp_parser_t *parser;
-	sdp_session_t *sess;
-	const sdp_media_t *m;
-	size_t n = 0;
-	int err = 0;
-
-	if (!home)
-		return mwhy(why, "Out Of Memory", ENOMEM);
-	parser = sdp_parse(home, sdp->text, (issize_t)sdp->len, sdp_f_strict);
-	sess = sdp_session(parser);
-	if (!sess) {
-		const char *e = sdp_parsing_error(parser);
-
-		log_dbg("media", 0, "sdp_parse: %s", e ? e : "failed");
-		err = mwhy(why, "Malformed SDP", EBADMSG);
-		goto out;
-	}
-	for (m = sess->sdp_media; m; m = m->m_next)
-		n++;
-	if (n != nm)
-		err = mwhy(why, "Malformed SDP", EBADMSG);
-out:
-	sdp_parser_free(parser);
-	su_home_unref(home);
-	return err;
 }
 
 /* ---- m= lines -------------------------------------------------------- */
@@ -330,7 +292,7 @@ int media_sdp_adopt(struct media_sdp **sdpp, char *text, size_t len,
 	if (err)
 		goto out;
 	if (strict)
-		err = sofia_check(sdp, sdp->nm, why);
+		err = media_sdp_grammar(sdp, why);
 out:
 	if (err)
 		media_sdp_free(sdp);

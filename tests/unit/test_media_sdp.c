@@ -109,7 +109,8 @@ static struct media_sdp *parse_file(const char *name)
 	return sdp;
 }
 
-/** Parses @p text and expects @p err with reason @p reason. */
+/** Parses @p text (@p len SIZE_MAX: all of it) and expects @p err with
+ * reason @p reason. */
 static void parse_refused(const char *text, size_t len,
 			  const struct media_policy *pol, int err,
 			  const char *reason)
@@ -117,6 +118,8 @@ static void parse_refused(const char *text, size_t len,
 	struct media_sdp *sdp = NULL;
 	const char *why = NULL;
 
+	if (len == SIZE_MAX)
+		len = strlen(text);
 	assert_int_equal(media_sdp_parse(&sdp, text, len, pol, &why), err);
 	assert_null(sdp);
 	if (reason)
@@ -846,7 +849,8 @@ static void test_hostile_simple(void **state)
 		      "Bare CR In SDP");
 	parse_refused("hello world\r\n", 13, NULL, EBADMSG, "Malformed SDP Line");
 	parse_refused("v=0\r\n\r\ns=-\r\n", 12, NULL, EBADMSG, "Empty Line In SDP");
-	parse_refused("v=0\r\n", 5, NULL, EBADMSG, "Malformed SDP");
+	parse_refused("v=0\r\n", 5, NULL, EBADMSG,
+		      "Missing SDP Origin, Session Name Or Timing");
 	for (size_t i = 0; i < sizeof(bad_m) / sizeof(bad_m[0]); i++) {
 		char text[256];
 
@@ -869,6 +873,81 @@ static void test_hostile_simple(void **state)
 }
 
 /* Every prefix of every test file: accepted or refused, never a crash. */
+/* Each line's syntax and place (media_grammar.c): one bad line in an
+ * otherwise good SDP, and the reason it is refused with. */
+static void test_grammar(void **state)
+{
+	static const struct {
+		const char *session, *media, *reason;
+	} cases[] = {
+		{ "x=1", "", "Unknown SDP Line Type" },
+		{ "v=0", "", "Repeated SDP Line" },
+		{ "s=again", "", "Repeated SDP Line" },
+		{ "c=IN IP4 192.0.2.9", "", "Repeated SDP Line" },
+		{ "", "t=0 0", "Session Line In Media Section" },
+		{ "", "i=one\r\ni=two", "Repeated SDP Line" },
+		{ "r=604800 3600 0 90000", "", "Repeat Or Zone Line In Offer/Answer SDP" },
+		{ "z=2882844526 -1h", "", "Repeat Or Zone Line In Offer/Answer SDP" },
+		{ "b=AS", "", "Malformed SDP Bandwidth" },
+		{ "b=AS:x", "", "Malformed SDP Bandwidth" },
+		{ "k=secret", "", "Malformed SDP Key" },
+		{ "", "c=IN IP4 192.0.2.1/300", "Malformed SDP Connection" },
+		{ "", "c=IN IP5 192.0.2.1", "Malformed SDP Connection" },
+		{ "", "c=XX IP4 192.0.2.1", "Malformed SDP Connection" },
+		{ "", "c=IN  IP4 192.0.2.1", "Malformed SDP Connection" },
+		{ "", "c=IN IP4 192.0.2.1 extra", "Malformed SDP Connection" },
+		{ "", "c=IN IP4 bad@host", "Malformed SDP Connection" },
+		{ "", "a=bad name:1", "Malformed SDP Attribute" },
+		{ "", "a=rtpmap:0 PCMU", "Malformed SDP Attribute" },
+		{ "", "a=rtpmap:0 PCMU/fast", "Malformed SDP Attribute" },
+		{ "", "a=rtpmap:200 PCMU/8000", "Malformed SDP Attribute" },
+		{ "", "a=rtpmap:0 PCMU/8000\r\na=rtpmap:0 PCMA/8000",
+		  "Payload Type Mapped Twice" },
+		{ "", "a=fmtp:LE 0-15", "Malformed SDP Attribute" },
+		{ "", "a=fmtp: 0 x", "Malformed SDP Attribute" },
+		{ "u=", "", "Empty SDP Text Field" },
+	};
+	static const char *const heads[] = {
+		"v=0\r\no=- 1 x IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n",
+		"v=0\r\no=- 1 1 IN IP4 192.0.2.1/2\r\ns=-\r\nt=0 0\r\n",
+		"v=0\r\no=- 1 1 IN IP4\r\ns=-\r\nt=0 0\r\n",
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\n"
+			 "s=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n%s%s"
+			 "m=audio 9 RTP/AVP 0 96\r\na=rtpmap:96 opus/48000/2\r\n"
+			 "%s%s", cases[i].session, *cases[i].session ? "\r\n" : "",
+			 cases[i].media, *cases[i].media ? "\r\n" : "");
+		parse_refused(text, strlen(text), NULL, EBADMSG, cases[i].reason);
+	}
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		snprintf(text, sizeof(text), "%sc=IN IP4 192.0.2.1\r\n"
+			 "m=audio 9 RTP/AVP 0\r\n", heads[i]);
+		parse_refused(text, strlen(text), NULL, EBADMSG,
+			      "Malformed SDP Origin");
+	}
+	/* the same SDP with the bad lines left out passes */
+	snprintf(text, sizeof(text), "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\n"
+		 "s=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nb=AS:64\r\n"
+		 "k=prompt\r\nm=audio 9 RTP/AVP 0 96\r\n"
+		 "a=rtpmap:96 opus/48000/2\r\na=fmtp:96 minptime=10\r\n");
+	media_sdp_free(parse_ok(text));
+	parse_refused("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n"
+		      "m=audio 9 RTP/AVP 0\r\n", SIZE_MAX, NULL, EBADMSG,
+		      "Missing SDP Connection");
+	parse_refused("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n"
+		      "c=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0 96\r\n",
+		      SIZE_MAX, NULL, EBADMSG, "Dynamic Payload Type Without rtpmap");
+	parse_refused("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n"
+		      "c=IN IP4 192.0.2.1\r\nm=audio 9 RTP/AVP 0\r\n", SIZE_MAX, NULL,
+		      EBADMSG, "Missing SDP Origin, Session Name Or Timing");
+	parse_refused("o=- 1 1 IN IP4 192.0.2.1\r\nv=0\r\n", SIZE_MAX, NULL,
+		      EBADMSG, "SDP Must Begin With v=");
+}
+
 static void test_hostile_truncated(void **state)
 {
 	(void)state;
@@ -1025,6 +1104,7 @@ int main(void)
 		cmocka_unit_test(test_limit_line),
 		cmocka_unit_test(test_limit_msections),
 		cmocka_unit_test(test_hostile_simple),
+		cmocka_unit_test(test_grammar),
 		cmocka_unit_test(test_hostile_truncated),
 		cmocka_unit_test(test_hostile_mutations),
 		cmocka_unit_test(test_regress_sofia_format_loop),
