@@ -37,6 +37,8 @@ static void sdp_log(struct call *call, enum call_side to, bool offer,
 	struct media_summary sum;
 	char line[256];
 
+	if (!log_enabled(LOG_INFO))
+		return;   /* the summary is for the log line only */
 	media_sdp_summary(sdp, *prev, &sum);
 	media_summary_print(&sum, line, sizeof line);
 	call_log(call, "%s toward %s: %s", offer ? "offer" : "answer",
