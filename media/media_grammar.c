@@ -179,13 +179,14 @@ static bool timing_ok(struct mstr v)
 	       all_digits(f[1]);
 }
 
-/* rtpmap:<payload type> <encoding name>/<clock rate>[/<parameters>] */
+/* rtpmap:<payload type> <encoding name>/<clock rate>[/<parameters>], the
+ * payload type right after the colon (mstr_pt() reads it there) */
 static bool rtpmap_ok(struct mstr v)
 {
 	struct mstr f[2], enc, rate;
 	const char *slash, *end;
 
-	if (fields_split(v, f, 2) != 2 || mstr_pt(f[0]) < 0)
+	if (mstr_pt(v) < 0 || fields_split(v, f, 2) != 2)
 		return false;
 	end = f[1].p + f[1].n;
 	slash = memchr(f[1].p, '/', f[1].n);

@@ -901,6 +901,7 @@ static void test_grammar(void **state)
 		{ "", "a=rtpmap:0 PCMU", "Malformed SDP Attribute" },
 		{ "", "a=rtpmap:0 PCMU/fast", "Malformed SDP Attribute" },
 		{ "", "a=rtpmap:200 PCMU/8000", "Malformed SDP Attribute" },
+		{ "", "a=rtpmap: 96 opus/48000/2", "Malformed SDP Attribute" },
 		{ "", "a=rtpmap:0 PCMU/8000\r\na=rtpmap:0 PCMA/8000",
 		  "Payload Type Mapped Twice" },
 		{ "", "a=fmtp:LE 0-15", "Malformed SDP Attribute" },
