@@ -57,21 +57,6 @@ static bool all_digits(struct mstr s)
 	return s.n > 0;
 }
 
-/* RFC 4566 token characters (att-field, bwtype, nettype, addrtype). */
-static bool token_char(unsigned char c)
-{
-	return c < 0x80 && (isalnum(c) || strchr("!#$%&'*+-.^_`{|}~", c));
-}
-
-static bool is_gtoken(struct mstr s)
-{
-	for (size_t i = 0; i < s.n; i++) {
-		if (!token_char((unsigned char)s.p[i]))
-			return false;
-	}
-	return s.n > 0;
-}
-
 /* The value of a line: what follows "x=". */
 static struct mstr line_value(const struct mline *l)
 {
@@ -164,10 +149,13 @@ static bool connection_ok(struct mstr v)
 static bool bandwidth_ok(struct mstr v)
 {
 	const char *colon = memchr(v.p, ':', v.n);
+	struct mstr type, bw;
 
-	return colon && is_gtoken((struct mstr){ v.p, (size_t)(colon - v.p) }) &&
-	       all_digits((struct mstr){ colon + 1,
-					 (size_t)(v.p + v.n - colon - 1) });
+	if (!colon)
+		return false;
+	type = (struct mstr){ v.p, (size_t)(colon - v.p) };
+	bw = (struct mstr){ colon + 1, (size_t)(v.p + v.n - colon - 1) };
+	return mstr_is_token(type, false) && all_digits(bw);
 }
 
 /* t=<start-time> <stop-time> */
@@ -183,7 +171,7 @@ static bool timing_ok(struct mstr v)
  * payload type right after the colon (mstr_pt() reads it there) */
 static bool rtpmap_ok(struct mstr v)
 {
-	struct mstr f[2], enc, rate;
+	struct mstr f[2], enc, rate, params;
 	const char *slash, *end;
 
 	if (mstr_pt(v) < 0 || fields_split(v, f, 2) != 2)
@@ -196,9 +184,10 @@ static bool rtpmap_ok(struct mstr v)
 	rate.p = slash + 1;
 	slash = memchr(rate.p, '/', (size_t)(end - rate.p));
 	rate.n = (size_t)((slash ? slash : end) - rate.p);
-	return is_gtoken(enc) && all_digits(rate) &&
-	       (!slash || is_gtoken((struct mstr){ slash + 1,
-						   (size_t)(end - slash - 1) }));
+	params = (struct mstr){ slash ? slash + 1 : end,
+				(size_t)(slash ? end - slash - 1 : 0) };
+	return mstr_is_token(enc, false) && all_digits(rate) &&
+	       (!slash || mstr_is_token(params, false));
 }
 
 /* a=<attribute-name>[:<attribute-value>]; one rtpmap per payload type;
@@ -208,7 +197,7 @@ static const char *attribute_ok(const struct mline *l, struct gcount *c)
 	struct mstr name, value;
 	int pt;
 
-	if (!mline_attr(l, &name, &value) || !is_gtoken(name))
+	if (!mline_attr(l, &name, &value) || !mstr_is_token(name, false))
 		return "Malformed SDP Attribute";
 	if (mstr_eq(name, "fmtp"))
 		return value.p && (c->rtp ? mstr_pt(value) >= 0 :
@@ -261,7 +250,7 @@ static bool single_spaced(struct mstr v)
 /* The m= line's proto: token *("/" token). */
 static bool proto_ok(struct mstr v)
 {
-	struct mstr f[3];
+	struct mstr f[3], seg;
 	const char *p, *end, *slash;
 
 	if (fields_split(v, f, 3) < 3)
@@ -270,7 +259,8 @@ static bool proto_ok(struct mstr v)
 		slash = memchr(p, '/', (size_t)(end - p));
 		if (!slash)
 			slash = end;
-		if (!is_gtoken((struct mstr){ p, (size_t)(slash - p) }))
+		seg = (struct mstr){ p, (size_t)(slash - p) };
+		if (!mstr_is_token(seg, false))
 			return false;
 	}
 	return true;

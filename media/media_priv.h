@@ -141,6 +141,9 @@ static inline bool mstr_eq(struct mstr s, const char *lit)
  */
 bool mline_attr(const struct mline *l, struct mstr *name, struct mstr *value);
 
+/** True for a non-empty RFC 4566 token (with '/' too when @p slash). */
+bool mstr_is_token(struct mstr s, bool slash);
+
 /** True when @p a and @p b are equal, ignoring case; absent equals absent. */
 bool mstr_caseeq(struct mstr a, struct mstr b);
 

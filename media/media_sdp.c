@@ -132,27 +132,6 @@ static int port_parse(struct mstr s, unsigned *port)
 	return 0;
 }
 
-/**
- * True for an RFC 4566 token (with '/' too when @p slash: a proto).
- * Sofia-SIP 1.12.11 loops, allocating until memory runs out, on an m= line
- * whose formats after an unknown proto do not start with a token char
- * ("m=video 9 UDP/TL /RTP 96", or a proto with a stray byte in it): only
- * m= lines made of tokens may reach it.
- */
-static bool is_token(struct mstr s, bool slash)
-{
-	static const char extra[] = "-!#$%&'*+.^_`{|}~";
-
-	for (size_t i = 0; i < s.n; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-
-		if (c >= 0x80 || (!isalnum(c) && !(slash && c == '/') &&
-				  !memchr(extra, c, sizeof(extra) - 1)))
-			return false;
-	}
-	return s.n > 0;
-}
-
 /** Reads "m=<type> <port>[/<n>] <proto> <fmt> ..." into @p m. */
 static int mline_parse(struct msec *m, const struct mline *l,
 		       const char **why)
@@ -164,7 +143,7 @@ static int mline_parse(struct msec *m, const struct mline *l,
 	p = mstr_token(p, end, &port);
 	p = mstr_token(p, end, &proto);
 	m->fmt_at = (size_t)(p - l->p);
-	if (!is_token(m->type, false) || !is_token(proto, true) ||
+	if (!mstr_is_token(m->type, false) || !mstr_is_token(proto, true) ||
 	    port_parse(port, &m->port))
 		return mwhy(why, "Malformed Media Line", EBADMSG);
 	m->mtype = mtype_of(m->type);
@@ -175,7 +154,7 @@ static int mline_parse(struct msec *m, const struct mline *l,
 		return mwhy(why, "Malformed Media Line", EBADMSG);
 	for (; fmt.n; p = mstr_token(p, end, &fmt)) {
 		if (mproto_is_rtp(m->proto) ? mstr_pt(fmt) < 0 :
-		    !is_token(fmt, false))
+		    !mstr_is_token(fmt, false))
 			return mwhy(why, "Malformed Media Line", EBADMSG);
 	}
 	return 0;

@@ -13,6 +13,20 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+bool mstr_is_token(struct mstr s, bool slash)
+{
+	static const char extra[] = "-!#$%&'*+.^_`{|}~";
+
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+
+		if (c >= 0x80 || (!isalnum(c) && !(slash && c == '/') &&
+				  !memchr(extra, c, sizeof(extra) - 1)))
+			return false;
+	}
+	return s.n > 0;
+}
+
 bool mstr_caseeq(struct mstr a, struct mstr b)
 {
 	if (!a.p || !b.p)

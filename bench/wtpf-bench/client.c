@@ -176,7 +176,6 @@ static void reg_start(struct bclient *c, enum bstat kind, int expires)
 	reg_send(c);
 }
 
-/* The Authorization line for a REGISTER, or "" ; false on failure. */
 /* Mints the client's Bearer token unless it holds one good for another
  * minute. */
 static bool token_fresh(struct bclient *c, time_t now)
@@ -207,6 +206,7 @@ static bool token_fresh(struct bclient *c, time_t now)
 	return true;
 }
 
+/* The Authorization line for a REGISTER, or "" ; false on failure. */
 static bool reg_auth(struct bclient *c, const char *ruri, char *out,
 		     size_t size)
 {
