@@ -208,6 +208,28 @@ bool w8_shutdown(struct w8 *w8)
 	return idle;
 }
 
+/* nua_destroy() wants a nua whose shutdown has finished: when the
+ * gateway stops without one (a start that failed half-way, or a
+ * shutdown that ran out of time), shut the trunk's nua down and run the
+ * loop until it reports, for at most W8_DESTROY_WAIT_MS. Returns whether
+ * it did. */
+#define W8_DESTROY_WAIT_MS 2000
+static bool w8_trunk_shutdown_wait(struct w8_trunk *t)
+{
+	gint64 end = g_get_monotonic_time() + W8_DESTROY_WAIT_MS * 1000;
+
+	if (t->shut_down)
+		return true;
+	if (t->stopping != 2) {
+		t->stopping = 2;
+		nua_shutdown(t->nua);
+	}
+	while (!t->shut_down && g_get_monotonic_time() < end)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(1000);
+	return t->shut_down;
+}
+
 void w8_destroy(struct w8 *w8)
 {
 	if (!w8)
@@ -227,11 +249,12 @@ void w8_destroy(struct w8 *w8)
 				 "shutdown, freed", t->conf->name, left);
 		w8_probe_free(t);
 		w8_reg_free(t);
-		if (t->nua) {
-			if (!t->shut_down)
-				nua_shutdown(t->nua);
+		if (t->nua && w8_trunk_shutdown_wait(t))
 			nua_destroy(t->nua);
-		}
+		else if (t->nua)
+			log_err("w8", 0, "trunk %s: nua did not shut down in %d ms; "
+				"left to the process exit", t->conf->name,
+				W8_DESTROY_WAIT_MS);
 		w8_tls_free(t);
 		su_home_deinit(t->home);
 	}

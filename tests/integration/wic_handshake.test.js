@@ -7,9 +7,10 @@ const assert = require('node:assert/strict');
 const net = require('node:net');
 const tls = require('node:tls');
 
-const { startGateway, ORIGIN, CLOSED_ORIGIN, DOMAIN } = require('./lib/gateway');
+const { startGateway, freePort, ORIGIN, CLOSED_ORIGIN, DOMAIN } = require('./lib/gateway');
 const tok = require('./lib/tokens');
 const { connect } = require('./lib/sip');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 describe('WebSocket handshake', { timeout: 50000 }, () => {
   let gw;
@@ -249,5 +250,38 @@ describe('startup failures are reported', { timeout: 30000 }, () => {
     } finally {
       srv.close();
     }
+  });
+
+  test('a start that fails after the trunks are up (admin port in use) exits 1, without an abort', async () => {
+    const srv = net.createServer();
+    await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+    const port = srv.address().port;
+    const trunkPort = await freePort();
+    let exit, log;
+    try {
+      // The ws listener may be up (and startGateway resolved) before
+      // the admin listener fails: either way, wait for the exit.
+      const gw = await startGateway({
+        extra: {
+          admin: { address: '127.0.0.1', port },
+          trunks: [{ name: 'ims', mode: 'static', bind: `sip:127.0.0.1:${trunkPort}`,
+            domain: 'ims.test', pcscf: ['sip:127.0.0.1:5999'], options_interval: 3600 }],
+        },
+      });
+      exit = await Promise.race([gw.exitPromise, sleep(5000).then(() => 'still running')]);
+      log = gw.log();
+      await gw.kill();
+      gw.cleanup();
+    } catch (e) {
+      exit = /exited early \((.*)\); log:/.exec(e.message)?.[1];
+      exit = exit && JSON.parse(exit);
+      log = e.message;
+    } finally {
+      srv.close();
+    }
+    assert.deepEqual(exit, { code: 1, signal: null }, log);
+    assert.match(log, /trunk ims: static mode, listening on sip:127\.0\.0\.1/);
+    assert.match(log, new RegExp(`admin cannot listen on http://127\\.0\\.0\\.1:${port}`));
+    assert.match(log, /start failed: Address already in use/);
   });
 });

@@ -69,8 +69,12 @@ function toLibconfig(obj) {
   return Object.entries(obj).map(([k, v]) => `${k} = ${lc(v)};`).join('\n') + '\n';
 }
 
-// A TCP port free on 127.0.0.1 right now.
-function freePort() {
+// A TCP port free on 127.0.0.1 right now, and not handed out before by
+// this process: the kernel may give the same ephemeral port to two
+// listen(0) calls in a row once the first is closed, and a gateway
+// whose trunk and admin ports are the same cannot start.
+const portsGiven = new Set();
+function freePortOnce() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -80,6 +84,15 @@ function freePort() {
       srv.close(() => resolve(port));
     });
   });
+}
+async function freePort() {
+  for (;;) {
+    const port = await freePortOnce();
+    if (!portsGiven.has(port)) {
+      portsGiven.add(port);
+      return port;
+    }
+  }
 }
 
 // A self-signed P-256 certificate for 127.0.0.1 and localhost.
