@@ -8,7 +8,10 @@
 'use strict';
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+const { spawn, execFileSync } = require('node:child_process');
 
 const LIB = path.resolve(__dirname, '../tests/integration/lib');
 const { bench } = require('./lib/bench');
@@ -123,6 +126,43 @@ describe('wtpf-bench quick mode against wtpfd', { timeout: 90000 }, () => {
       '--call-hold', '0.1', '--user', 'dig%u', '--auth', 'digest', '--password', 'pw']);
     checkRun(r, 4, 4);
     assert.ok(r.json.counters.digest_challenges >= 4);
+  });
+
+  test('a loopback capture of the run: reg_pcap.py pairs every REGISTER with its 200 on the wire', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wtpf-pcap-'));
+    fs.chmodSync(dir, 0o777);   // tcpdump writes as its own user
+    const pcap = path.join(dir, 'reg.pcap');
+    const cap = spawn('tcpdump', ['-i', 'lo', '-w', pcap, '-U', '-s', '0', '-n', `tcp port ${b.gw.wsPort}`],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    let capLog = '';
+    const closed = new Promise((r) => cap.on('close', r));
+    try {
+      await new Promise((resolve, reject) => {
+        cap.stderr.on('data', (d) => { capLog += d; if (/listening on/.test(capLog)) resolve(); });
+        cap.on('close', () => reject(new Error(`tcpdump exited: ${capLog}`)));
+      });
+      const r = await bench(['--url', b.gw.wsUrl, ...common(b.gw, CLIENTS),
+        '--jwt-alg', 'HS256', '--jwt-key', path.join(b.gw.dir, 'hs256.key'), '--jwt-iss', ISS.hs]);
+      checkRun(r, CLIENTS);
+      await new Promise((res) => setTimeout(res, 300));
+      cap.kill('SIGINT');
+      await closed;
+      const a = JSON.parse(execFileSync('python3', [path.join(__dirname, 'scenarios', 'reg_pcap.py'), pcap,
+        '--ws-port', String(b.gw.wsPort)], { encoding: 'utf8' }));
+      const refresh = r.json.transactions.refresh;
+      assert.equal(a.initial.count, CLIENTS, 'one initial registration per client');
+      assert.equal(a.refresh.count, refresh.ok, 'every refresh the client counted, paired on the wire');
+      assert.equal(a.unanswered, 0);
+      assert.deepEqual(a.statuses, { 200: CLIENTS + refresh.ok });
+      assert.ok(a.refresh.p50_ms > 0 && a.refresh.p50_ms <= a.refresh.p99_ms && a.refresh.p99_ms <= a.refresh.max_ms);
+      // the wire time is part of what the client waits (its histogram
+      // has about 3 % resolution)
+      assert.ok(a.refresh.max_ms <= refresh.max_ms * 1.05 + 0.01,
+        `wire max ${a.refresh.max_ms} ms, client max ${refresh.max_ms} ms`);
+    } finally {
+      cap.kill('SIGINT');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a wrong key: every registration refused, reported by status, exit 1', async () => {

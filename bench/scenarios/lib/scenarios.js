@@ -226,6 +226,13 @@ async function registration(cfg, R) {
         t = await startTarget(cfg, kind, `${label}-half`);
         s.half = await point(hr, 'half');
         s.points.push(s.half);
+        // once more under a loopback capture started before the clients
+        // connect: the latency the target adds, on the wire at its port
+        await t.stop();
+        t = null;
+        await P.sleep(2000);
+        t = await startTarget(cfg, kind, `${label}-wire`);
+        s.wire = await wirePoint(cfg, kind, `${label}-wire`, () => point(hr, 'wire'));
       }
     } catch (e) {
       s.note = `not run: ${e.message}`;
@@ -233,6 +240,47 @@ async function registration(cfg, R) {
     } finally {
       if (t) await t.stop();
     }
+  }
+}
+
+// tcpdump on lo with filter, written to DIR/NAME.pcap; resolves once it
+// listens.
+async function startCapture(cfg, label, dir, name, filter) {
+  const pcap = path.join(dir, `${name}.pcap`);
+  const log = path.join(cfg.runDir, 'logs', `${label}-tcpdump.txt`);
+  const cap = P.start('tcpdump', 'tcpdump', ['-i', 'lo', '-w', pcap, '-U', '-s', '0', '-B', '16384', '-n', filter],
+    { log });
+  for (let i = 0; i < 50 && !/listening on/.test(fs.readFileSync(log, 'utf8')); i++) await P.sleep(100);
+  if (cap.result) throw new Error(`tcpdump did not start: ${T.tail(log)}`);
+  cap.pcap = pcap;
+  return cap;
+}
+
+// run() (one sweep point) under a capture of the target's ws port, then
+// reg_pcap.py on it: { point, refresh: {count, p50_ms ... max_ms},
+// unanswered, statuses }, or { note }.
+async function wirePoint(cfg, kind, label, run) {
+  const port = kind === 'wtpfd' ? cfg.ports.ws : cfg.ports.kws;
+  const dir = path.join(cfg.runDir, 'targets', label);
+  let cap;
+  try {
+    cap = await startCapture(cfg, label, dir, 'refresh', `tcp port ${port}`);
+    const pt = await run();
+    await P.stop(cap, 'SIGINT', 5000);
+    cap = null;
+    const out = P.runSync('python3', [path.join(HERE, 'reg_pcap.py'), path.join(dir, 'refresh.pcap'),
+      '--ws-port', String(port)], { maxBuffer: 16 << 20 });
+    fs.writeFileSync(path.join(cfg.runDir, 'json', `${label}-pcap.json`), out);
+    fs.rmSync(path.join(dir, 'refresh.pcap'), { force: true });   // about 250 MB at 16,000/s
+    const a = JSON.parse(out);
+    say(`refresh ${kind} on the wire at ${pt.offered}/s: p50 ${a.refresh.p50_ms} ms, p99 ${a.refresh.p99_ms} ms ` +
+      `(${a.refresh.count} refreshes, ${a.unanswered} unanswered)`);
+    return { point: pt, refresh: a.refresh, unanswered: a.unanswered, statuses: a.statuses };
+  } catch (e) {
+    say(`refresh ${kind} on the wire: not run: ${e.message}`);
+    return { note: `not run: ${e.message}` };
+  } finally {
+    if (cap) await P.stop(cap, 'SIGINT', 5000);
   }
 }
 
@@ -381,12 +429,8 @@ async function ringGroup(cfg, R) {
   try {
     uas = await T.startUas(cfg, path.join(dir, 'sipp'));
     t = await startTarget(cfg, 'wtpfd', label);
-    const pcap = path.join(dir, 'ring.pcap');
-    const capLog = path.join(cfg.runDir, 'logs', `${label}-tcpdump.txt`);
-    cap = P.start('tcpdump', 'tcpdump', ['-i', 'lo', '-w', pcap, '-U', '-s', '0', '-B', '16384', '-n',
-      `tcp port ${cfg.ports.ws} or udp port ${cfg.ports.trunk}`], { log: capLog });
-    for (let i = 0; i < 50 && !/listening on/.test(fs.readFileSync(capLog, 'utf8')); i++) await P.sleep(100);
-    if (cap.result) throw new Error(`tcpdump did not start: ${T.tail(capLog)}`);
+    cap = await startCapture(cfg, label, dir, 'ring', `tcp port ${cfg.ports.ws} or udp port ${cfg.ports.trunk}`);
+    const pcap = cap.pcap;
     // one agent answers after 0.3 s, the 49 others would ring for an hour
     const common = [...clientArgs(cfg, 'wtpfd', 'ws', { user: '+49301000900%02u' }), '--impu-base', T.RG.base,
       '--linger', 3600];
