@@ -205,13 +205,16 @@ async function registration(cfg, R) {
         if (!pt.sustained) { bad = rate; break; }
         good = rate;
       }
-      // between the last sustained step and the first that was not
-      for (const k of good && bad ? [1.25, 1.5, 1.75] : []) {
-        const rate = Math.round(good * k);
-        if (rate >= bad || t.died()) break;
+      // between the last sustained step and the first that was not: four
+      // halvings of the interval (a doubling step is found to 1/16)
+      for (let i = 0; good && bad && i < cfg.sweepBisect; i++) {
+        const rate = Math.round((good + bad) / 2);
+        if (rate <= good || rate >= bad || t.died()) break;
+        await P.sleep(2000);   // what a step past the peak left queued
         const pt = await point(rate);
         s.points.push(pt);
-        if (!pt.sustained) break;
+        if (pt.sustained) good = rate;
+        else bad = rate;
       }
       const ok = s.points.filter((p) => p.sustained);
       if (ok.length) {
