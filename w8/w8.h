@@ -44,7 +44,13 @@ int w8_create(struct w8 **w8p, su_root_t *root, const struct conf *conf);
  */
 bool w8_shutdown(struct w8 *w8);
 
-/** Frees everything. NULL is allowed. */
+/**
+ * Frees everything. NULL is allowed. A trunk whose SIP stack has not
+ * finished shutting down (no w8_shutdown() poll reached true: a start
+ * that failed, or a stop past its deadline) is shut down here, running
+ * the default GLib context for up to 2 s; call it before the su_root
+ * goes.
+ */
 void w8_destroy(struct w8 *w8);
 
 /**

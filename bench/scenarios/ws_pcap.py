@@ -25,7 +25,7 @@ def packets(path):
         nano = magic == 0xa1b23c4d
         linktype = struct.unpack(endian + 'I', head[20:24])[0] & 0xffff
         if linktype not in LINKTYPES:
-            raise SystemExit(f'rg_pcap: link type {linktype} not supported')
+            raise SystemExit(f'ws_pcap: link type {linktype} not supported')
         skip = LINKTYPES[linktype]
         while True:
             rec = f.read(16)
