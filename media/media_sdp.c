@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* ---- lines ----------------------------------------------------------- */
 
 /** Checks one line; @p *empty says whether an empty line was seen. */
