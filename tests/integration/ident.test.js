@@ -238,7 +238,9 @@ describe('A. allocation, hold, claims, devices, races', { timeout: 40000 }, () =
     await gw.waitLog(new RegExp(`tenant acme: ${esc(N(1))} held for s1 for 2s`), 2000, mark);
     const [held] = allocOf(gw, N(1));
     assert.equal(held.subject, 's1');
-    assert.ok(held.hold_until >= t0 + 2 && held.hold_until <= t0 + 4, `hold_until ${held.hold_until} is now + 2 s`);
+    // whole seconds on two clocks: the gateway's time() is the kernel's coarse
+    // clock, which may still show the second before Date.now()'s at a boundary
+    assert.ok(held.hold_until >= t0 + 1 && held.hold_until <= t0 + 4, `hold_until ${held.hold_until} is now + 2 s (start ${t0})`);
 
     // within the hold nobody else gets it (held numbers stay taken)...
     assert.equal((await registerNew(bed, 's3')).number, N(4));
