@@ -15,10 +15,19 @@
 static struct id_alloc *by_subject(struct id_tenant *t, const char *set,
 				   const char *subject)
 {
-	char *key = g_strdup_printf("%s\n%s", set, subject);
-	struct id_alloc *a = g_hash_table_lookup(t->by_subject, key);
+	size_t ls = strlen(set), lu = strlen(subject);
+	char buf[256], *key = buf;
+	struct id_alloc *a;
 
-	g_free(key);
+	/* the key "set\nsubject", built without a format: one per REGISTER */
+	if (ls + lu + 2 > sizeof buf && !(key = malloc(ls + lu + 2)))
+		return NULL;
+	memcpy(key, set, ls);
+	key[ls] = '\n';
+	memcpy(key + ls + 1, subject, lu + 1);
+	a = g_hash_table_lookup(t->by_subject, key);
+	if (key != buf)
+		free(key);
 	return a;
 }
 
@@ -177,9 +186,9 @@ static int acquire_allocated(struct ident *id, struct id_tenant *t,
 			*why = "store failure";
 			return EIO;
 		}
-		snprintf(out->number, sizeof out->number, "%s", a->number);
-		snprintf(out->set, sizeof out->set, "%s", s->name);
-		snprintf(out->trunk, sizeof out->trunk, "%s", s->trunk);
+		g_strlcpy(out->number, a->number, sizeof out->number);
+		g_strlcpy(out->set, s->name, sizeof out->set);
+		g_strlcpy(out->trunk, s->trunk, sizeof out->trunk);
 		out->allocated = true;
 		return 0;
 	}

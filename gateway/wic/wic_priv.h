@@ -224,6 +224,18 @@ int wic_sip_parse(const char *data, size_t len, msg_t **msgp,
 msg_t *wic_sip_response(msg_t *req, int status, const char *phrase,
 			const char *to_tag, tagi_t const *tags);
 char *wic_sip_to_string(msg_t *msg, size_t *len);
+/**
+ * The response to @p req as text, printed from the request's Via, From,
+ * To (with @p to_tag added past 100 when it has none), Call-ID and CSeq,
+ * then the header and payload tags of @p tags, then Content-Length.
+ * Returns a malloc'd string of *@p len bytes (NUL-terminated) for the
+ * caller to free, or NULL with errno: ENOTSUP for a tag it does not print
+ * (a message tag, or a header the response takes from its request; use
+ * wic_sip_response()), EINVAL, ENOMEM. O(size of the response).
+ */
+char *wic_sip_response_text(msg_t *req, int status, const char *phrase,
+			    const char *to_tag, tagi_t const *tags,
+			    size_t *len);
 int wic_sip_aor(su_home_t *home, const url_t *uri, char *buf, size_t size);
 int wic_sip_via_add(msg_t *msg);
 /**

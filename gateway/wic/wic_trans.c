@@ -108,33 +108,47 @@ struct wic_flow *wic_strans_flow(const struct wic_strans *st)
 	return st->flow;
 }
 
+/* The response's text, malloc'd: printed directly when the tags allow,
+ * else built as a Sofia message and encoded. */
+static char *reply_text(msg_t *req, int status, const char *phrase,
+			const char *to_tag, tagi_t const *tags, size_t *len)
+{
+	char *text = wic_sip_response_text(req, status, phrase, to_tag, tags,
+					   len);
+	msg_t *rsp;
+	char *enc;
+
+	if (text || errno != ENOTSUP)
+		return text;
+	rsp = wic_sip_response(req, status, phrase, to_tag, tags);
+	enc = rsp ? wic_sip_to_string(rsp, len) : NULL;
+	text = enc ? malloc(*len + 1) : NULL;
+	if (text)
+		memcpy(text, enc, *len + 1);
+	msg_destroy(rsp);
+	return text;
+}
+
 int wic_strans_reply_tags(struct wic_strans *st, int status,
 			  const char *phrase, tagi_t const *tags)
 {
 	const sip_t *rq = sip_object(st->req);
 	bool invite = rq->sip_request->rq_method == sip_method_invite;
-	msg_t *rsp;
 	char *text;
 	size_t len;
 	int err = 0;
 
 	if (st->status >= 200)
 		return EALREADY;
-	rsp = wic_sip_response(st->req, status, phrase, st->to_tag, tags);
-	text = rsp ? wic_sip_to_string(rsp, &len) : NULL;
-	if (!text) {
-		msg_destroy(rsp);
+	text = reply_text(st->req, status, phrase, st->to_tag, tags, &len);
+	if (!text)
 		return ENOMEM;
-	}
 	st->status = status;
 	free(st->last);
-	st->last = malloc(len);
-	if (st->last)
-		memcpy(st->last, text, len);
-	st->last_len = st->last ? len : 0;
+	st->last = text;   /* kept for retransmissions of the request */
+	st->last_len = len;
 	if (!st->flow || wic_flow_send(st->flow, text, len))
 		err = EPIPE;
-	msg_destroy(rsp);
 	if (status >= 200 && (!invite || status < 300 || !st->flow))
 		strans_end(st);
 	else if (status >= 300)
@@ -177,13 +191,12 @@ static struct wic_strans *strans_create(struct wic_tl *tl,
 /* A stateless answer, for requests that match nothing (481 to CANCEL). */
 static void reply_stateless(struct wic_flow *flow, msg_t *msg, int status)
 {
-	msg_t *rsp = wic_sip_response(msg, status, NULL, NULL, NULL);
 	size_t len;
-	char *text = rsp ? wic_sip_to_string(rsp, &len) : NULL;
+	char *text = reply_text(msg, status, NULL, NULL, NULL, &len);
 
 	if (text)
 		wic_flow_send(flow, text, len);
-	msg_destroy(rsp);
+	free(text);
 }
 
 static void on_cancel(struct wic_tl *tl, struct wic_flow *flow, msg_t *msg,

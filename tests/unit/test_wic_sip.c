@@ -14,6 +14,8 @@
 #include "gateway/wic/wic_priv.h"
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_tag.h>
+#include <sofia-sip/su_tagarg.h>
+#include <stdlib.h>
 #include <sofia-sip/url.h>
 
 #define HDRS(method, cseq_method) \
@@ -200,6 +202,129 @@ static void test_to_string_matches_sofia(void **state)
 	msg_destroy(req);
 }
 
+/* Both encoders' answers to @p req, parsed back: same status, same
+ * headers of each class, same body. */
+static void same_as_sofia(msg_t *req, int status, const char *to_tag,
+			  tag_type_t tag, tag_value_t value, ...)
+{
+	static const msg_hclass_t *const classes[] = {
+		sip_via_class, sip_from_class, sip_to_class, sip_call_id_class,
+		sip_cseq_class, sip_contact_class, sip_require_class,
+		sip_retry_after_class, sip_www_authenticate_class,
+		sip_content_type_class, sip_content_length_class,
+		sip_unknown_class, sip_payload_class,
+	};
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	msg_t *rsp, *a, *b;
+	char *text, *ref;
+	size_t len, rlen;
+	ta_list ta;
+
+	ta_start(ta, tag, value);
+	text = wic_sip_response_text(req, status, NULL, to_tag, ta_args(ta),
+				     &len);
+	rsp = wic_sip_response(req, status, NULL, to_tag, ta_args(ta));
+	ta_end(ta);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	assert_non_null(rsp);
+	ref = wic_sip_to_string(rsp, &rlen);
+	a = msg_make(sip_default_mclass(), 0, text, (ssize_t)len);
+	b = msg_make(sip_default_mclass(), 0, ref, (ssize_t)rlen);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_false(msg_has_error(a));
+	assert_int_equal(sip_object(a)->sip_status->st_status, status);
+	assert_string_equal(sip_object(a)->sip_status->st_phrase,
+			    sip_object(b)->sip_status->st_phrase);
+	for (size_t i = 0; i < sizeof classes / sizeof *classes; i++) {
+		msg_header_t *ha = msg_header_access((msg_pub_t *)sip_object(a),
+						     classes[i]);
+		msg_header_t *hb = msg_header_access((msg_pub_t *)sip_object(b),
+						     classes[i]);
+		for (; ha || hb; ha = ha->sh_next, hb = hb->sh_next) {
+			assert_non_null(ha);
+			assert_non_null(hb);
+			assert_string_equal(sip_header_as_string(home, (sip_header_t *)ha),
+					    sip_header_as_string(home, (sip_header_t *)hb));
+		}
+	}
+	free(text);
+	msg_destroy(a);
+	msg_destroy(b);
+	msg_destroy(rsp);
+	su_home_deinit(home);
+}
+
+/* The direct printer says what Sofia's message would have said. */
+static void test_response_text_matches_message(void **state)
+{
+	static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n"
+				  "t=0 0\r\nm=audio 9 RTP/AVP 0\r\n";
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	sip_contact_t *m = sip_contact_make(home,
+		"<sip:a@x.invalid;transport=ws>;expires=300;+sip.ice, "
+		"<sip:b@y.invalid;transport=ws>;reg-id=1;"
+		"+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-000000000001>\""
+		";expires=12");
+	msg_t *req, *tagged;
+	const char *why;
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(parse(HDRS("REGISTER", "REGISTER")
+			       "Via: SIP/2.0/WSS second.invalid;branch=z9hG4bK2\r\n"
+			       "Content-Length: 0\r\n\r\n", &req, &why), 0);
+	same_as_sofia(req, 200, "tt1", SIPTAG_CONTACT(m),
+		      SIPTAG_REQUIRE_STR("outbound"),
+		      SIPTAG_HEADER_STR("P-Associated-URI: <sip:a@x.invalid>, "
+					"<tel:+4940555000001>"), TAG_END());
+	same_as_sofia(req, 401, "tt1", SIPTAG_WWW_AUTHENTICATE_STR(
+		      "Bearer realm=\"x.invalid\", error=\"invalid_token\""),
+		      TAG_END());
+	same_as_sofia(req, 200, "tt1", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+		      TAG_IF(0, SIPTAG_RETRY_AFTER_STR("5")),
+		      SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	same_as_sofia(req, 503, NULL, SIPTAG_RETRY_AFTER_STR("30"), TAG_END());
+	same_as_sofia(req, 100, "tt1", TAG_END());
+	same_as_sofia(req, 486, "tt1", TAG_NULL());
+	/* a To that has a tag keeps it, alone */
+	assert_int_equal(parse(HDRS("BYE", "BYE") "Content-Length: 0\r\n\r\n",
+			       &tagged, &why), 0);
+	assert_int_equal(sip_to_tag(msg_home(tagged), sip_object(tagged)->sip_to,
+				    "theirs"), 0);
+	same_as_sofia(tagged, 200, "tt1", TAG_END());
+	msg_destroy(tagged);
+	su_home_deinit(home);
+	msg_destroy(req);
+}
+
+/* Tags the printer does not print are refused, for the message builder. */
+static void test_response_text_refuses(void **state)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	msg_t *req;
+	const char *why;
+	size_t len = 7;
+
+	(void)state;
+	assert_int_equal(parse(HDRS("OPTIONS", "OPTIONS")
+			       "Content-Length: 0\r\n\r\n", &req, &why), 0);
+	errno = 0;
+	assert_null(wic_sip_response_text(req, 200, NULL, NULL, (tagi_t[]){
+		{ SIPTAG_CSEQ_STR("1 OPTIONS") }, { TAG_END() } }, &len));
+	assert_int_equal(errno, ENOTSUP);
+	assert_null(wic_sip_response_text(req, 200, NULL, NULL, (tagi_t[]){
+		{ SIPTAG_TO(sip_to_make(home, "<sip:x@y.invalid>")) },
+		{ TAG_END() } }, &len));
+	assert_int_equal(errno, ENOTSUP);
+	assert_null(wic_sip_response_text(req, 99, NULL, NULL, NULL, &len));
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(len, 7);
+	su_home_deinit(home);
+	msg_destroy(req);
+}
+
 static void check_aor(const char *uri, int err, const char *want)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
@@ -265,6 +390,8 @@ int main(void)
 		cmocka_unit_test(test_max_forwards_zero),
 		cmocka_unit_test(test_response_copies_and_tags),
 		cmocka_unit_test(test_to_string_matches_sofia),
+		cmocka_unit_test(test_response_text_matches_message),
+		cmocka_unit_test(test_response_text_refuses),
 		cmocka_unit_test(test_aor_canonical),
 		cmocka_unit_test(test_token),
 	};
