@@ -10,8 +10,6 @@
 #include "util/log.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,49 +281,44 @@ static void challenge(struct wic *wic, struct wic_strans *st,
 /*
  * The last Bearer token a flow presented and what it proved. A refresh
  * with the same token (what browsers send) skips the signature check and
- * the JSON: about a third of a REGISTER's cost. Matched by the token's
- * SHA-256; stale after a reload (a key may have been revoked) and at the
- * token's expiry.
+ * the JSON: about a third of a REGISTER's cost. Matched on the token's
+ * bytes, kept here (a few hundred bytes a flow; comparing them costs less
+ * than hashing them); stale after a reload (a key may have been revoked)
+ * and at the token's expiry.
  */
 struct wic_tok_memo {
-	unsigned char digest[SHA256_DIGEST_LENGTH];
 	unsigned long gen;
 	struct wic_identity id;
+	size_t len;
+	char token[];   /* len bytes, no NUL */
 };
 
-/* SHA-256 of @p len bytes; OpenSSL 3 looks an algorithm up on each
- * one-shot call, so the lookup is done once. */
-static void token_digest(const char *tok, size_t len, unsigned char *digest)
-{
-	static EVP_MD *sha256;
-
-	if (!sha256)
-		sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (!sha256 || !EVP_Digest(tok, len, digest, NULL, sha256, NULL))
-		SHA256((const unsigned char *)tok, len, digest);
-}
-
 static bool memo_find(const struct wic_flow *flow, const struct wic_tenant *t,
-		      const unsigned char *digest, struct wic_identity *id)
+		      const char *tok, size_t len, struct wic_identity *id)
 {
 	const struct wic_tok_memo *m = flow->tok_memo;
 
 	if (!m || m->gen != flow->wic->conf_gen || m->id.tenant != t ||
-	    memcmp(m->digest, digest, sizeof m->digest) ||
+	    m->len != len || memcmp(m->token, tok, len) ||
 	    (m->id.until && time(NULL) >= m->id.until))
 		return false;
 	*id = m->id;
 	return true;
 }
 
-static void memo_store(struct wic_flow *flow, const unsigned char *digest,
+static void memo_store(struct wic_flow *flow, const char *tok, size_t len,
 		       const struct wic_identity *id)
 {
 	struct wic_tok_memo *m = flow->tok_memo;
 
-	if (!m && !(m = flow->tok_memo = malloc(sizeof *m)))
-		return;         /* no memo: the next refresh verifies again */
-	memcpy(m->digest, digest, sizeof m->digest);
+	if (!m || m->len != len) {
+		free(m);
+		m = flow->tok_memo = malloc(sizeof *m + len);
+		if (!m)
+			return;   /* no memo: the next refresh verifies again */
+	}
+	memcpy(m->token, tok, len);
+	m->len = len;
 	m->gen = flow->wic->conf_gen;
 	m->id = *id;
 }
@@ -348,22 +341,18 @@ static int auth_bearer(struct wic_flow *flow, struct wic_strans *st,
 	size_t len;
 	const char *tok = auth_bearer_find(au->au_params, &len);
 	const char *why = "no token";
-	unsigned char digest[SHA256_DIGEST_LENGTH];
 	char *token;
 	int err = EBADMSG;
 
-	if (tok) {
-		token_digest(tok, len, digest);
-		if (memo_find(flow, t, digest, id))
-			return 0;
-	}
+	if (tok && memo_find(flow, t, tok, len, id))
+		return 0;
 	if (tok && (token = strndup(tok, len))) {
 		struct token_pick tp = { .wic = flow->wic, .t = t };
 
 		err = token_verify(&tp, token, id, &why);
 		free(token);
 		if (!err)
-			memo_store(flow, digest, id);
+			memo_store(flow, tok, len, id);
 	}
 	if (err) {
 		log_warn("auth", flow->id, "bearer token refused: %s", why);

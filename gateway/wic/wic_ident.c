@@ -6,6 +6,7 @@
  * naming itself by the AOR it used before it learnt its number.
  */
 #include "wic_priv.h"
+#include "util/strjoin.h"
 #include "conf/conf.h"
 #include "util/log.h"
 
@@ -120,8 +121,9 @@ int wic_ident_register(struct wic *wic, struct wic_flow *flow,
 		return err;
 	}
 	if (pre != id->alias)
-		snprintf(id->alias, sizeof id->alias, "%s", pre);
-	snprintf(id->aor, sizeof id->aor, "sip:%s@%.200s", g.number, t->domain);
+		g_strlcpy(id->alias, pre, sizeof id->alias);
+	str_join(id->aor, sizeof id->aor, "sip:", g.number, "@", t->domain,
+		 NULL);
 	if (!strcmp(id->alias, id->aor))
 		id->alias[0] = '\0';
 	id->grant = g;

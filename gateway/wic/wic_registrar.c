@@ -5,6 +5,7 @@
  * flow it was made on, and dies with it.
  */
 #include "wic_priv.h"
+#include "util/strjoin.h"
 #include "conf/conf.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -358,7 +359,7 @@ static void reg_reply_ok(struct wic_strans *st, struct wic_reg_aor *a,
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	sip_contact_t *list = NULL, **tail = &list;
-	char exp[32], pau[320];
+	char exp[32] = "expires=", pau[320];
 
 	for (GList *l = a ? a->bindings : NULL; l; l = l->next) {
 		struct wic_binding *b = l->data;
@@ -366,8 +367,8 @@ static void reg_reply_ok(struct wic_strans *st, struct wic_reg_aor *a,
 		if (!m)
 			continue;
 		m->m_next = NULL;
-		snprintf(exp, sizeof exp, "expires=%ld",
-			 (long)(b->expires_at > now ? b->expires_at - now : 0));
+		str_ulong(exp + 8, (unsigned long)(b->expires_at > now ?
+						   b->expires_at - now : 0));
 		/* Sofia keeps the pointer it is given, not a copy */
 		msg_header_replace_param(home, (msg_common_t *)m,
 					 su_strdup(home, exp));
@@ -376,10 +377,11 @@ static void reg_reply_ok(struct wic_strans *st, struct wic_reg_aor *a,
 	}
 	/* RFC 7315: the client learns its identity, its number too. */
 	if (id->grant.number[0])
-		snprintf(pau, sizeof pau, "P-Associated-URI: <%s>, <tel:%s>",
-			 id->aor, id->grant.number);
+		str_join(pau, sizeof pau, "P-Associated-URI: <", id->aor,
+			 ">, <tel:", id->grant.number, ">", NULL);
 	else
-		snprintf(pau, sizeof pau, "P-Associated-URI: <%s>", id->aor);
+		str_join(pau, sizeof pau, "P-Associated-URI: <", id->aor, ">",
+			 NULL);
 	wic_strans_reply(st, SIP_200_OK, SIPTAG_CONTACT(list),
 			 TAG_IF(outbound, SIPTAG_REQUIRE_STR("outbound")),
 			 SIPTAG_HEADER_STR(pau), TAG_END());

@@ -3,6 +3,7 @@
  * Sofia's parser, checking it, and building and printing responses.
  */
 #include "wic_priv.h"
+#include "util/strjoin.h"
 #include "util/sip_mclass.h"
 
 #include <ctype.h>
@@ -206,7 +207,8 @@ int wic_sip_aor(su_home_t *home, const url_t *uri, char *buf, size_t size)
 			     uri->url_user ? uri->url_user : uri->url_host);
 	} else if ((uri->url_type == url_sip || uri->url_type == url_sips) &&
 		   uri->url_user && *uri->url_user && uri->url_host) {
-		n = snprintf(buf, size, "sip:%s@%s", uri->url_user, uri->url_host);
+		n = (int)str_join(buf, size, "sip:", uri->url_user, "@",
+				  uri->url_host, NULL);
 		for (char *p = strchr(buf, '@'); p && *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 	} else {

@@ -8,6 +8,7 @@
  * does not know are left to wic_sip_response() (errno ENOTSUP).
  */
 #include "wic_priv.h"
+#include "util/strjoin.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -181,7 +182,7 @@ char *wic_sip_response_text(msg_t *req, int status, const char *phrase,
 	const sip_t *rq = sip_object(req);
 	struct text b = { 0 };
 	const char *body = NULL;
-	char clen[48];
+	char clen[STR_ULONG_MAX];
 	int err;
 
 	if (status < 100 || status > 699) {
@@ -196,9 +197,10 @@ char *wic_sip_response_text(msg_t *req, int status, const char *phrase,
 	text_headers(&b, (const msg_header_t *)rq->sip_cseq);
 	err = text_tags(&b, tags, &body);
 	if (!err) {
-		snprintf(clen, sizeof clen, "Content-Length: %zu\r\n\r\n",
-			 body ? strlen(body) : 0);
+		str_ulong(clen, body ? strlen(body) : 0);
+		text_str(&b, "Content-Length: ");
 		text_str(&b, clen);
+		text_str(&b, "\r\n\r\n");
 		if (body)
 			text_str(&b, body);
 		err = b.err;

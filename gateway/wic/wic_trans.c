@@ -8,6 +8,7 @@
  * 64*T1 (17.1). Timers run on the edge's one-second tick.
  */
 #include "wic_priv.h"
+#include "util/strjoin.h"
 #include "util/sip_mclass.h"
 #include "util/log.h"
 
@@ -63,8 +64,21 @@ static char *key_make(const struct wic_flow *flow, const sip_t *sip,
 {
 	const char *branch = sip->sip_via ? sip->sip_via->v_branch : NULL;
 
-	if (branch && !strncasecmp(branch, "z9hG4bK", 7))
-		return g_strdup_printf("%lu;%s;%s", flow->id, branch, method);
+	if (branch && !strncasecmp(branch, "z9hG4bK", 7)) {
+		/* one per request: joined without a format */
+		char id[STR_ULONG_MAX + 1];
+		size_t ni = str_ulong(id, flow->id);
+		size_t nb = strlen(branch), nm = strlen(method);
+		char *key;
+
+		id[ni++] = ';';
+		key = g_malloc(ni + nb + 1 + nm + 1);
+		memcpy(key, id, ni);
+		memcpy(key + ni, branch, nb);
+		key[ni + nb] = ';';
+		memcpy(key + ni + nb + 1, method, nm + 1);
+		return key;
+	}
 	/* Pre-RFC 3261 client: fall back to Call-ID and CSeq number. */
 	return g_strdup_printf("%lu;%s;%u;%s", flow->id, sip->sip_call_id->i_id,
 			       sip->sip_cseq->cs_seq, method);
