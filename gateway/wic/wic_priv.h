@@ -230,8 +230,9 @@ char *wic_sip_to_string(msg_t *msg, size_t *len);
  * then the header and payload tags of @p tags, then Content-Length.
  * Returns a malloc'd string of *@p len bytes (NUL-terminated) for the
  * caller to free, or NULL with errno: ENOTSUP for a tag it does not print
- * (a message tag, or a header the response takes from its request; use
- * wic_sip_response()), EINVAL, ENOMEM. O(size of the response).
+ * (a message tag, a header the response takes from its request, or a
+ * string or phrase with CR or LF in it; use wic_sip_response()), EINVAL,
+ * ENOMEM. O(size of the response).
  */
 char *wic_sip_response_text(msg_t *req, int status, const char *phrase,
 			    const char *to_tag, tagi_t const *tags,

@@ -5,7 +5,9 @@
  * adds a few of its own. Building it as a Sofia message, then encoding that
  * message, cost a tenth of a REGISTER refresh; this prints the same text
  * in one pass from the request's parsed headers and the tag list. Tags it
- * does not know are left to wic_sip_response() (errno ENOTSUP).
+ * does not know, and strings of more than one line (which Sofia would
+ * parse into several headers, or refuse), are left to wic_sip_response()
+ * (errno ENOTSUP): nothing is pasted that could start a line of its own.
  */
 #include "wic_priv.h"
 #include "util/strjoin.h"
@@ -124,6 +126,13 @@ static bool class_is_ours(const msg_hclass_t *hc)
 	       hc == sip_separator_class;
 }
 
+/* A string pasted into a header line or the status line: one line, or
+ * ENOTSUP for Sofia's builder to parse it as it did before. */
+static bool one_line(const char *s, size_t len)
+{
+	return !memchr(s, '\r', len) && !memchr(s, '\n', len);
+}
+
 /* One tag: a header line, the body, or ENOTSUP. */
 static int text_tag(struct text *b, const tagi_t *t, const char **body)
 {
@@ -134,9 +143,13 @@ static int text_tag(struct text *b, const tagi_t *t, const char **body)
 	if (tt == siptag_header_str) {
 		if (s && *s) {
 			size_t len = strlen(s);
+
+			if (len >= 2 && !strcmp(s + len - 2, "\r\n"))
+				len -= 2;
+			if (!one_line(s, len))
+				return ENOTSUP;
 			text_put(b, s, len);
-			if (len < 2 || strcmp(s + len - 2, "\r\n"))
-				text_str(b, "\r\n");
+			text_str(b, "\r\n");
 		}
 		return 0;
 	}
@@ -151,6 +164,8 @@ static int text_tag(struct text *b, const tagi_t *t, const char **body)
 	if (tt->tt_class == siphdrtag_class) {
 		text_headers(b, (const msg_header_t *)t->t_value);
 	} else if (s) {
+		if (!one_line(s, strlen(s)))
+			return ENOTSUP;
 		text_str(b, hc->hc_name);
 		text_str(b, ": ");
 		text_str(b, s);
@@ -187,6 +202,10 @@ char *wic_sip_response_text(msg_t *req, int status, const char *phrase,
 
 	if (status < 100 || status > 699) {
 		errno = EINVAL;
+		return NULL;
+	}
+	if (phrase && !one_line(phrase, strlen(phrase))) {
+		errno = ENOTSUP;
 		return NULL;
 	}
 	text_status(&b, status, phrase);

@@ -286,6 +286,8 @@ static void test_response_text_matches_message(void **state)
 		      TAG_IF(0, SIPTAG_RETRY_AFTER_STR("5")),
 		      SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 	same_as_sofia(req, 503, NULL, SIPTAG_RETRY_AFTER_STR("30"), TAG_END());
+	same_as_sofia(req, 403, "tt1", SIPTAG_HEADER_STR("X-Test: one\r\n"),
+		      SIPTAG_HEADER_STR("X-Other: two"), TAG_END());
 	same_as_sofia(req, 100, "tt1", TAG_END());
 	same_as_sofia(req, 486, "tt1", TAG_NULL());
 	/* a To that has a tag keeps it, alone */
@@ -320,6 +322,17 @@ static void test_response_text_refuses(void **state)
 	assert_int_equal(errno, ENOTSUP);
 	assert_null(wic_sip_response_text(req, 99, NULL, NULL, NULL, &len));
 	assert_int_equal(errno, EINVAL);
+	/* nothing pasted may start a line of its own */
+	assert_null(wic_sip_response_text(req, 200, NULL, NULL, (tagi_t[]){
+		{ SIPTAG_RETRY_AFTER_STR("5\r\nX-Injected: 1") },
+		{ TAG_END() } }, &len));
+	assert_int_equal(errno, ENOTSUP);
+	assert_null(wic_sip_response_text(req, 200, NULL, NULL, (tagi_t[]){
+		{ SIPTAG_HEADER_STR("P-A: 1\nP-B: 2") }, { TAG_END() } }, &len));
+	assert_int_equal(errno, ENOTSUP);
+	assert_null(wic_sip_response_text(req, 400, "Bad\r\nX-Injected: 1",
+					  NULL, NULL, &len));
+	assert_int_equal(errno, ENOTSUP);
 	assert_int_equal(len, 7);
 	su_home_deinit(home);
 	msg_destroy(req);
