@@ -12,9 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "set\nsubject", joined without a format: looked up on every REGISTER */
 static char *subject_key(const char *set, const char *subject)
 {
-	return g_strdup_printf("%s\n%s", set, subject);
+	return g_strconcat(set, "\n", subject, NULL);
+}
+
+struct id_alloc *id_alloc_by_subject(struct id_tenant *t, const char *set,
+				     const char *subject)
+{
+	char *key = subject_key(set, subject);
+	struct id_alloc *a = g_hash_table_lookup(t->by_subject, key);
+
+	g_free(key);
+	return a;
 }
 
 struct id_tenant *id_tenant_find(const struct ident *id, const char *name)

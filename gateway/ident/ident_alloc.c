@@ -12,25 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct id_alloc *by_subject(struct id_tenant *t, const char *set,
-				   const char *subject)
-{
-	size_t ls = strlen(set), lu = strlen(subject);
-	char buf[256], *key = buf;
-	struct id_alloc *a;
-
-	/* the key "set\nsubject", built without a format: one per REGISTER */
-	if (ls + lu + 2 > sizeof buf && !(key = malloc(ls + lu + 2)))
-		return NULL;
-	memcpy(key, set, ls);
-	key[ls] = '\n';
-	memcpy(key + ls + 1, subject, lu + 1);
-	a = g_hash_table_lookup(t->by_subject, key);
-	if (key != buf)
-		free(key);
-	return a;
-}
-
 /* Marks @p a in use (ends its hold). */
 static int alloc_use(struct ident *id, struct id_tenant *t, struct id_alloc *a)
 {
@@ -180,7 +161,7 @@ static int acquire_allocated(struct ident *id, struct id_tenant *t,
 	for (size_t i = 0; i < t->nsets; i++) {
 		s = &t->sets[i];
 		if (!s->enabled || s->anonymous != anonymous ||
-		    !(a = by_subject(t, s->name, subject)))
+		    !(a = id_alloc_by_subject(t, s->name, subject)))
 			continue;
 		if (alloc_use(id, t, a)) {
 			*why = "store failure";
@@ -250,7 +231,7 @@ static int claim_clear(struct ident *id, struct id_tenant *t, struct id_set *s,
 		       const char *num, const char *subject, const char **why)
 {
 	struct id_alloc *a = g_hash_table_lookup(t->by_number, num);
-	struct id_alloc *mine = by_subject(t, s->name, subject);
+	struct id_alloc *mine = id_alloc_by_subject(t, s->name, subject);
 
 	if (a && strcmp(a->subject, subject)) {
 		if (!a->hold_until) {

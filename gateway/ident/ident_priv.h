@@ -55,5 +55,8 @@ struct id_set *id_set_find(struct id_tenant *t, const char *name);
 struct id_alloc *id_alloc_insert(struct id_tenant *t, const struct id_alloc *a);
 /** Removes @p a from the tables and counts, and frees it. */
 void id_alloc_remove(struct id_tenant *t, struct id_alloc *a);
+/** The allocation of @p subject in the set named @p set, or NULL. O(1). */
+struct id_alloc *id_alloc_by_subject(struct id_tenant *t, const char *set,
+				     const char *subject);
 
 #endif

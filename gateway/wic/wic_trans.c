@@ -66,18 +66,10 @@ static char *key_make(const struct wic_flow *flow, const sip_t *sip,
 
 	if (branch && !strncasecmp(branch, "z9hG4bK", 7)) {
 		/* one per request: joined without a format */
-		char id[STR_ULONG_MAX + 1];
-		size_t ni = str_ulong(id, flow->id);
-		size_t nb = strlen(branch), nm = strlen(method);
-		char *key;
+		char id[STR_ULONG_MAX];
 
-		id[ni++] = ';';
-		key = g_malloc(ni + nb + 1 + nm + 1);
-		memcpy(key, id, ni);
-		memcpy(key + ni, branch, nb);
-		key[ni + nb] = ';';
-		memcpy(key + ni + nb + 1, method, nm + 1);
-		return key;
+		str_ulong(id, flow->id);
+		return g_strconcat(id, ";", branch, ";", method, NULL);
 	}
 	/* Pre-RFC 3261 client: fall back to Call-ID and CSeq number. */
 	return g_strdup_printf("%lu;%s;%u;%s", flow->id, sip->sip_call_id->i_id,
