@@ -12,7 +12,6 @@
 #include "gateway/ident/ident.h"
 #include "conf/conf.h"
 #include "store/store.h"
-#include "util/ctxwake.h"
 #include "util/fdlimit.h"
 #include "util/log.h"
 #include "util/sofia_log.h"
@@ -380,9 +379,6 @@ static int gw_start(struct gw *gw, const char *path)
 	 * the loop from inside a dispatch, so the sources may "recurse". */
 	g_source_set_can_recurse(su_glib_root_gsource(gw->root), TRUE);
 	g_source_attach(su_glib_root_gsource(gw->root), NULL);
-	if (ctxwake_check())    /* works as before, one eventfd write more */
-		log_warn("main", 0, "GLib wake-ups from the loop's own thread "
-			 "are not short-cut (g_main_context_wakeup bound to GLib)");
 	err = ident_create(&gw->ident, gw->conf, gw->store);
 	if (!err)
 		err = wic_create(&gw->wic, gw->root, gw->loop, gw->conf, gw->store,
