@@ -75,8 +75,10 @@ int bproc_sample_read(int pid, uint64_t now, struct bproc_sample *s)
 	 * utime the 14th and stime the 15th of the line */
 	const char *p = strrchr(buf, ')');
 	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			"%llu %llu", &ut, &stt) == 2)
+			"%llu %llu", &ut, &stt) == 2) {
 		s->cpu_s = (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+		s->sys_s = (double)stt / (double)sysconf(_SC_CLK_TCK);
+	}
 	snprintf(path, sizeof path, "%s/status", base);
 	if (!read_text(path, buf, sizeof buf))
 		s->rss_kb = kb_field(buf, "VmRSS");
@@ -107,8 +109,10 @@ int bproc_sample_sum(const int *pids, size_t n, uint64_t now,
 		if (bproc_sample_read(pids[i], now, &one))
 			continue;
 		s->ok = true;
-		if (one.cpu_s >= 0)
+		if (one.cpu_s >= 0) {
 			s->cpu_s = (s->cpu_s < 0 ? 0 : s->cpu_s) + one.cpu_s;
+			s->sys_s += one.sys_s;
+		}
 		add(&s->rss_kb, one.rss_kb);
 		add(&s->pss_kb, one.pss_kb);
 		add(&s->fds, one.fds);

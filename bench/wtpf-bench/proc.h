@@ -16,6 +16,7 @@ struct bproc_sample {
 	bool ok;                /**< the process existed */
 	uint64_t t;             /**< when (monotonic microseconds) */
 	double cpu_s;           /**< user + system CPU seconds so far */
+	double sys_s;           /**< of which system (kernel) CPU seconds */
 	long rss_kb;
 	long pss_kb;
 	long fds;               /**< entries of /proc/PID/fd */

@@ -133,6 +133,7 @@ static json_t *j_usage(const struct bproc_sample *a,
 		return json_null();
 	o = json_object();
 	json_object_set_new(o, "cpu_s", j_real(z->cpu_s - a->cpu_s));
+	json_object_set_new(o, "sys_s", j_real(z->sys_s - a->sys_s));
 	json_object_set_new(o, "cpu_pct", j_real(bproc_cpu_pct(a, z)));
 	json_object_set_new(o, "rss_kb_start", json_integer(a->rss_kb));
 	json_object_set_new(o, "rss_kb_end", json_integer(z->rss_kb));

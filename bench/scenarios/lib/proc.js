@@ -45,13 +45,14 @@ const CLK_TCK = (() => {
 })();
 
 // CPU seconds (user + system) of the given processes, summed.
-function cpuSeconds(pids) {
+// CPU seconds of pids so far: user + system, or system (kernel) only.
+function cpuSeconds(pids, sysOnly = false) {
   let ticks = 0;
   for (const pid of pids) {
     try {
       const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
+      ticks += (sysOnly ? 0 : Number(f[11])) + Number(f[12]);
     } catch (e) { /* gone */ }
   }
   return ticks / CLK_TCK;

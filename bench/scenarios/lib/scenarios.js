@@ -331,6 +331,7 @@ async function calls(cfg, R) {
             failed: c.calls_placed - c.calls_completed,
             failPct: c.calls_placed ? num(((c.calls_placed - c.calls_completed) / c.calls_placed) * 100, 2) : null,
             cpuUs: c.calls_completed ? num((ph.target.cpu_s / c.calls_completed) * 1e6, 0) : null,
+            sysUs: c.calls_completed && ph.target.sys_s != null ? num((ph.target.sys_s / c.calls_completed) * 1e6, 0) : null,
             setupP50: x.p50_ms, setupP99: x.p99_ms, errors: errors(b.j, ph),
             cpuPct: num(ph.target.cpu_pct, 1), genPct: num(ph.self.cpu_pct, 1),
           });
@@ -370,6 +371,7 @@ async function calls(cfg, R) {
           const stat = path.join(dir, `sipp-in-${rate}.csv`);
           const count = Math.round(rate * cfg.callTime);
           const c0 = t.cpu();
+          const k0 = t.sysCpu();
           const r = await P.run(`sipp ${name}`, 'sipp', [`127.0.0.1:${port}`, '-sf', path.join(HERE, 'sipp/uac.xml'),
             '-t', cfg.trunkTransport === 'tcp' ? 't1' : 'u1', '-inf', nf, '-i', '127.0.0.1', '-p', String(cfg.ports.uac), '-mp', String(cfg.ports.media2),
             '-r', String(rate), '-m', String(count), '-d', String(Math.round(cfg.callHold * 1000)),
@@ -378,6 +380,7 @@ async function calls(cfg, R) {
             '-trace_err', '-error_file', path.join(dir, `sipp-in-${rate}-errors.log`)],
           { log: path.join(cfg.runDir, 'logs', `${name}.txt`), timeoutS: cfg.callTime + cfg.callHold + 90, cwd: dir });
           const cpu = t.cpu() - c0;
+          const kcpu = t.sysCpu() - k0;
           const s = sippStat(stat);
           const st = { rate, seconds: num(r.seconds, 1) };
           if (s) {
@@ -385,6 +388,7 @@ async function calls(cfg, R) {
               placed: s.outgoing, completed: s.ok, failed: s.outgoing - s.ok,
               failPct: s.outgoing ? num(((s.outgoing - s.ok) / s.outgoing) * 100, 2) : null,
               cpuUs: s.ok ? num((cpu / s.ok) * 1e6, 0) : null,
+              sysUs: s.ok ? num((kcpu / s.ok) * 1e6, 0) : null,
               cpuPct: r.seconds ? num((cpu / r.seconds) * 100, 1) : null,
             });
             st.sustained = !r.timedOut && s.outgoing === count && st.failPct < 1 &&

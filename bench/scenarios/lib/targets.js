@@ -37,6 +37,7 @@ class Target {
   get pidList() { return this.pids.join(','); }
   died() { return !!this.p.result; }
   cpu() { return P.cpuSeconds(this.pids); }
+  sysCpu() { return P.cpuSeconds(this.pids, true); }
   async stop() {
     const r = await P.stop(this.p, 'SIGTERM', 15000);
     this.exit = r;
