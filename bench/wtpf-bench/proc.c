@@ -76,8 +76,10 @@ int bproc_sample_read(int pid, uint64_t now, struct bproc_sample *s)
 	const char *p = strrchr(buf, ')');
 	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
 			"%llu %llu", &ut, &stt) == 2) {
-		s->cpu_s = (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
-		s->sys_s = (double)stt / (double)sysconf(_SC_CLK_TCK);
+		double tck = (double)sysconf(_SC_CLK_TCK);
+
+		s->cpu_s = (double)(ut + stt) / tck;
+		s->sys_s = (double)stt / tck;
 	}
 	snprintf(path, sizeof path, "%s/status", base);
 	if (!read_text(path, buf, sizeof buf))

@@ -44,8 +44,8 @@ const CLK_TCK = (() => {
   try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch (e) { return 100; }
 })();
 
-// CPU seconds (user + system) of the given processes, summed.
-// CPU seconds of pids so far: user + system, or system (kernel) only.
+// CPU seconds of the given processes so far, summed: user + system, or
+// system (kernel) only.
 function cpuSeconds(pids, sysOnly = false) {
   let ticks = 0;
   for (const pid of pids) {
