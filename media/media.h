@@ -112,7 +112,8 @@ struct media_summary {
  * default when @p pol is NULL), NUL bytes, line ends (LF or CRLF; a bare
  * CR is refused), line length, line syntax (`x=...`; empty lines only at
  * the end), the m-section count, each m= line (RFC 4566 tokens, port
- * 0..65535, payload types 0..127 for RTP), then Sofia-SIP's sdp_parse().
+ * 0..65535, payload types 0..127 for RTP), then each line's syntax and
+ * place (RFC 8866 section 9).
  *
  * Returns 0 and a new object the caller frees with media_sdp_free(); or an
  * errno code with @p *why set (when @p why is not NULL) and @p *sdpp

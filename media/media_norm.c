@@ -33,11 +33,14 @@ struct ptplan {
 	bool dropped;                /**< a listed payload type is dropped */
 };
 
-/** The output: the original's size plus a NUL (never exceeded). */
+/** The output: the original's size plus a NUL (never exceeded), and the
+ * result's line index, one line per line written (never more than the
+ * original has). */
 struct obuf {
 	char *p;
 	size_t n, cap;
 	bool full;         /**< a write did not fit: a bug, reported as such */
+	struct media_sdp *out;
 };
 
 /* ---- payload types --------------------------------------------------- */
@@ -232,10 +235,25 @@ static void emit(struct obuf *o, const char *p, size_t n)
 	o->n += n;
 }
 
+/** Notes the line written from @p start, @p n bytes before its line end. */
+static void line_add(struct obuf *o, size_t start, size_t n, unsigned eol)
+{
+	struct media_sdp *out = o->out;
+
+	if (o->full || out->nlines == out->lcap) {
+		o->full = true;
+		return;
+	}
+	out->lines[out->nlines++] = (struct mline){ o->p + start, n, eol };
+}
+
 /** Copies a line with its own line end. */
 static void emit_line(struct obuf *o, const struct mline *l)
 {
+	size_t start = o->n;
+
 	emit(o, l->p, l->n + l->eol);
+	line_add(o, start, l->n, l->eol);
 }
 
 /** Writes the m= line without the dropped payload types. */
@@ -243,6 +261,7 @@ static void emit_mline(struct obuf *o, const struct mline *l,
 		       const struct msec *m, const struct ptplan *plan)
 {
 	const char *p = l->p + m->fmt_at, *end = l->p + l->n;
+	size_t start = o->n;
 	struct mstr tok;
 
 	emit(o, l->p, m->fmt_at);
@@ -254,6 +273,7 @@ static void emit_mline(struct obuf *o, const struct mline *l,
 		emit(o, " ", 1);
 		emit(o, tok.p, tok.n);
 	}
+	line_add(o, start, o->n - start, l->eol);
 	emit(o, l->p + l->n, l->eol);
 }
 
@@ -295,6 +315,12 @@ static int msec_emit(struct obuf *o, const struct media_sdp *sdp,
 	return 0;
 }
 
+/*
+ * The result is indexed as it is written: its lines are the original's,
+ * some dropped, m= lines rewritten from their parsed fields, so the line
+ * checks and the grammar hold for it and only the m-sections and the
+ * attributes are read again (media_sdp_index()).
+ */
 int media_sdp_normalise(struct media_sdp **outp, const struct media_sdp *sdp,
 			const struct media_policy *pol, const char **why)
 {
@@ -308,8 +334,11 @@ int media_sdp_normalise(struct media_sdp **outp, const struct media_sdp *sdp,
 		pol = &nothing;
 	o.cap = sdp->len;
 	o.p = malloc(o.cap + 1);
-	if (!o.p)
+	o.out = o.p ? media_sdp_alloc(o.p, 0, sdp->nlines, sdp->nm) : NULL;
+	if (!o.out) {
+		free(o.p);
 		return mwhy(why, "Out Of Memory", ENOMEM);
+	}
 
 	for (size_t i = 0; i < sdp->session_end; i++) {
 		if (pol->strip_bundle && mline_is_bundle(&sdp->lines[i]))
@@ -320,12 +349,15 @@ int media_sdp_normalise(struct media_sdp **outp, const struct media_sdp *sdp,
 		err = msec_emit(&o, sdp, &sdp->m[i], pol, why);
 	if (!err && o.full)
 		err = mwhy(why, "SDP Edit Overflow", EOVERFLOW);
+	if (!err) {
+		o.p[o.n] = '\0';
+		o.out->len = o.n;
+		err = media_sdp_index(o.out, why);
+	}
 	if (err) {
-		free(o.p);
+		media_sdp_free(o.out);   /* and o.p, its text */
 		return err;
 	}
-	o.p[o.n] = '\0';
-	/* lines of an SDP that passed Sofia's parse, some dropped, m= lines
-	 * rewritten from their parsed fields: the line checks suffice */
-	return media_sdp_adopt(outp, o.p, o.n, false, why);
+	*outp = o.out;
+	return 0;
 }

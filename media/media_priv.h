@@ -64,13 +64,14 @@ struct msec {
 struct media_sdp {
 	char *text;        /**< len bytes + NUL */
 	size_t len;
-	struct mline *lines;
-	size_t nlines;
+	struct mline *lines;       /**< in the object's own block */
+	size_t nlines, lcap;
 	size_t session_end;        /**< first line of the first m-section */
 	struct mattrs s;           /**< session level */
 	bool bundle;
-	struct msec m[MEDIA_SDP_MAX_MSECS];
-	size_t nm;
+	struct msec *m;            /**< in the object's block, room for
+				        every m= line (sdp_alloc()) */
+	size_t nm, mcap;
 };
 
 /** True for an RTP transport (payload types are RTP ones). */
@@ -101,15 +102,21 @@ static inline int mwhy(const char **why, const char *text, int err)
 	text " In Message Media", text " In Image Media", text " In Media" }
 
 /**
- * Builds an object from @p text (malloc'd, @p len bytes plus a NUL),
- * which it adopts: on success and on error alike the caller must no
- * longer use or free @p text. See media_sdp_parse() for the checks;
- * the size limit is the caller's business. With @p strict false,
- * Sofia-SIP's full parse is left out (the line and m-section checks
- * stay): for text this module wrote from an SDP that passed it.
+ * Allocates an object over @p text (adopted only on success: freed by
+ * media_sdp_free()) with room for @p nlines lines and @p nm m-sections
+ * (at most MEDIA_SDP_MAX_MSECS), in one block. The object and its
+ * m-sections are zeroed; the caller writes the lines and their count.
+ * Returns NULL when out of memory.
  */
-int media_sdp_adopt(struct media_sdp **sdpp, char *text, size_t len,
-		    bool strict, const char **why);
+struct media_sdp *media_sdp_alloc(char *text, size_t len, size_t nlines,
+				  size_t nm);
+
+/**
+ * Builds the m-sections and the session and media attributes from the
+ * lines of @p sdp (written by the caller: media_sdp_alloc()). Returns 0,
+ * or EBADMSG / E2BIG with the reason in @p *why. O(lines).
+ */
+int media_sdp_index(struct media_sdp *sdp, const char **why);
 
 /**
  * Checks the syntax of every line but m= (media_sdp.c reads those) and

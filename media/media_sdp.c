@@ -39,23 +39,22 @@ static int line_check(const struct mline *l, bool *empty, size_t *nm,
 	return 0;
 }
 
-/** Splits the text into lines (LF or CRLF) and checks each. */
+/** Splits the text into lines (LF or CRLF) and checks each; sdp->lines
+ * has room for every line (sdp_alloc()). */
 static int lines_split(struct media_sdp *sdp, const char **why)
 {
 	const char *p = sdp->text, *end = sdp->text + sdp->len;
-	size_t cap = 1, nm = 0;
+	size_t nm = 0;
 	bool empty = false;
 	int err;
 
-	for (const char *q = p; (q = memchr(q, '\n', (size_t)(end - q))); q++)
-		cap++;
-	sdp->lines = calloc(cap, sizeof(*sdp->lines));
-	if (!sdp->lines)
-		return mwhy(why, "Out Of Memory", ENOMEM);
-
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct mline *l = &sdp->lines[sdp->nlines++];
+		struct mline *l;
+
+		if (sdp->nlines == sdp->lcap)   /* cannot be: counted before */
+			return mwhy(why, "Malformed SDP Line", EBADMSG);
+		l = &sdp->lines[sdp->nlines++];
 
 		l->p = p;
 		l->n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -222,7 +221,7 @@ static int sections_scan(struct media_sdp *sdp, const char **why)
 		const struct mline *l = &sdp->lines[i];
 
 		if (l->n && l->p[0] == 'm') {
-			if (sdp->nm == MEDIA_SDP_MAX_MSECS)
+			if (sdp->nm == sdp->mcap)
 				return mwhy(why, "Too Many Media Sections", E2BIG);
 			if (m)
 				m->end = i;
@@ -245,33 +244,73 @@ static int sections_scan(struct media_sdp *sdp, const char **why)
 
 /* ---- the object ------------------------------------------------------ */
 
-int media_sdp_adopt(struct media_sdp **sdpp, char *text, size_t len,
-		    bool strict, const char **why)
+struct media_sdp *media_sdp_alloc(char *text, size_t len, size_t nlines,
+				  size_t nm)
+{
+	size_t head, size;
+	struct media_sdp *sdp;
+
+	if (nm > MEDIA_SDP_MAX_MSECS)
+		nm = MEDIA_SDP_MAX_MSECS;
+	head = sizeof(*sdp) + nm * sizeof(struct msec);
+	size = head + nlines * sizeof(struct mline);
+	sdp = malloc(size);
+	if (!sdp)
+		return NULL;
+	memset(sdp, 0, head);
+	sdp->m = (struct msec *)(sdp + 1);
+	sdp->mcap = nm;
+	sdp->lines = (struct mline *)((char *)sdp + head);
+	sdp->lcap = nlines;
+	sdp->text = text;
+	sdp->len = len;
+	return sdp;
+}
+
+/*
+ * Sized by a count of the text's line ends and of the lines that start
+ * with 'm' (at least as many as the m= lines; sections_scan() refuses
+ * more than there is room for).
+ */
+static struct media_sdp *sdp_alloc(char *text, size_t len)
+{
+	const char *end = text + len;
+	size_t cap = 1, nm = len && text[0] == 'm';
+
+	for (const char *q = text; (q = memchr(q, '\n', (size_t)(end - q))); q++) {
+		cap++;
+		nm += q + 1 < end && q[1] == 'm';
+	}
+	return media_sdp_alloc(text, len, cap, nm);
+}
+
+int media_sdp_index(struct media_sdp *sdp, const char **why)
+{
+	return sections_scan(sdp, why);
+}
+
+/* Builds an object from @p text (malloc'd, @p len bytes plus a NUL), which
+ * it adopts: freed on error. */
+static int sdp_adopt(struct media_sdp **sdpp, char *text, size_t len,
+		     const char **why)
 {
 	struct media_sdp *sdp;
 	int err;
 
-	sdp = calloc(1, sizeof(*sdp));
+	if (memchr(text, '\0', len)) {
+		free(text);
+		return mwhy(why, "NUL Byte In SDP", EBADMSG);
+	}
+	sdp = sdp_alloc(text, len);
 	if (!sdp) {
 		free(text);
 		return mwhy(why, "Out Of Memory", ENOMEM);
 	}
-	sdp->text = text;
-	sdp->len = len;
-
-	if (memchr(text, '\0', len)) {
-		err = mwhy(why, "NUL Byte In SDP", EBADMSG);
-		goto out;
-	}
 	err = lines_split(sdp, why);
-	if (err)
-		goto out;
-	err = sections_scan(sdp, why);
-	if (err)
-		goto out;
-	if (strict)
+	if (!err)
+		err = sections_scan(sdp, why);
+	if (!err)
 		err = media_sdp_grammar(sdp, why);
-out:
 	if (err)
 		media_sdp_free(sdp);
 	else
@@ -297,16 +336,15 @@ int media_sdp_parse(struct media_sdp **sdpp, const char *body, size_t len,
 		return mwhy(why, "Out Of Memory", ENOMEM);
 	memcpy(text, body, len);
 	text[len] = '\0';
-	return media_sdp_adopt(sdpp, text, len, true, why);
+	return sdp_adopt(sdpp, text, len, why);
 }
 
 void media_sdp_free(struct media_sdp *sdp)
 {
 	if (!sdp)
 		return;
-	free(sdp->lines);
 	free(sdp->text);
-	free(sdp);
+	free(sdp);      /* with its lines and m-sections: sdp_alloc() */
 }
 
 const char *media_sdp_text(const struct media_sdp *sdp, size_t *lenp)

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 
@@ -90,8 +89,7 @@ static void call_free(struct call *call)
 	if (call->fwd)
 		w8_leg_release(call->fwd);
 	call_sdp_free(call);
-	json_decref(call->legs);
-	json_decref(call->notes);
+	call_cdr_free(call);
 	if (call->key) {
 		g_hash_table_remove(cc->by_dialog, call->key);
 		g_free(call->key);

@@ -5,6 +5,7 @@
  * (handed to the services' record hook, which keeps it in the store).
  */
 #include "call_priv.h"
+#include "util/jsonstr.h"
 #include "util/log.h"
 
 #include <stdarg.h>
@@ -29,8 +30,7 @@ void call_cdr_start(struct call *call)
 	snprintf(call->corr, sizeof call->corr, "%08x%08x", g_random_int(),
 		 g_random_int());
 	call->started_ms = now_ms();
-	call->notes = json_array();
-	call->legs = json_array();
+	call->recording = true;
 	call->cc->stats.started[dir_index(call)]++;
 }
 
@@ -48,8 +48,10 @@ void call_note(struct call *call, const char *service, const char *fmt, ...)
 	char what[512];
 	va_list ap;
 
-	if (!call->notes)
+	if (!call->recording)
 		return;
+	if (!call->notes)
+		call->notes = json_array();
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
@@ -58,23 +60,33 @@ void call_note(struct call *call, const char *service, const char *fmt, ...)
 					"what", what, "at", (json_int_t)now_ms()));
 }
 
-/* Adds a leg unless a leg with that Call-ID is listed already. */
+/*
+ * Adds a leg unless a leg with that Call-ID is listed already. A Call-ID
+ * that is not UTF-8 cannot be JSON text and is left out.
+ */
 static void legs_add(struct call *call, const char *side, const char *role,
 		     const char *call_id)
 {
-	size_t i;
-	json_t *l;
+	struct call_legrec *l;
 
-	if (!call->legs || !call_id || !*call_id)
+	if (!call->recording || !call_id || !*call_id ||
+	    !g_utf8_validate(call_id, -1, NULL))
 		return;
-	json_array_foreach((json_t *)call->legs, i, l) {
-		const char *id = json_string_value(json_object_get(l, "call_id"));
-		if (id && !strcmp(id, call_id))
+	for (unsigned i = 0; i < call->nlegs; i++) {
+		if (!strcmp(call->legs[i].call_id, call_id))
 			return;
 	}
-	json_array_append_new(call->legs,
-			      json_pack("{s:s, s:s, s:s}", "side", side,
-					"role", role, "call_id", call_id));
+	l = realloc(call->legs, (call->nlegs + 1) * sizeof *l);
+	if (!l)
+		return;
+	call->legs = l;
+	l += call->nlegs;
+	l->call_id = strdup(call_id);
+	if (!l->call_id)
+		return;
+	l->side = side;
+	l->role = role;
+	call->nlegs++;
 }
 
 void call_cdr_legs(struct call *call)
@@ -88,6 +100,39 @@ void call_cdr_legs(struct call *call)
 	if (call->fwd)
 		legs_add(call, "ims", "diversion or transfer target",
 			 w8_leg_call_id(call->fwd));
+}
+
+/* The legs as a JSON array of {"side", "role", "call_id"}. */
+static char *legs_json(const struct call *call)
+{
+	GString *out = g_string_sized_new(64 + 160 * call->nlegs);
+
+	g_string_append_c(out, '[');
+	for (unsigned i = 0; i < call->nlegs; i++) {
+		const struct call_legrec *l = &call->legs[i];
+
+		g_string_append(out, i ? ",{\"side\":" : "{\"side\":");
+		jsonstr_append(out, l->side);
+		g_string_append(out, ",\"role\":");
+		jsonstr_append(out, l->role);
+		g_string_append(out, ",\"call_id\":");
+		jsonstr_append(out, l->call_id);
+		g_string_append_c(out, '}');
+	}
+	g_string_append_c(out, ']');
+	return g_string_free(out, FALSE);
+}
+
+void call_cdr_free(struct call *call)
+{
+	for (unsigned i = 0; i < call->nlegs; i++)
+		free(call->legs[i].call_id);
+	free(call->legs);
+	json_decref(call->notes);
+	call->legs = NULL;
+	call->nlegs = 0;
+	call->notes = NULL;
+	call->recording = false;
 }
 
 /* The status of a call that was never answered, when none was set. */
@@ -115,7 +160,7 @@ void call_cdr_end(struct call *call, const char *why)
 
 	cdr_count(call, status);
 	call_cdr_legs(call);
-	legs = call->legs ? json_dumps(call->legs, JSON_COMPACT) : NULL;
+	legs = call->recording ? legs_json(call) : NULL;
 	notes = call->notes ? json_dumps(call->notes, JSON_COMPACT) : NULL;
 	if (h && h->record) {
 		struct call_record r = {
@@ -134,11 +179,9 @@ void call_cdr_end(struct call *call, const char *why)
 		};
 		h->record(call->cc->hooks_arg, &r);
 	}
-	free(legs);
+	g_free(legs);
 	free(notes);
-	json_decref(call->legs);
-	json_decref(call->notes);
-	call->legs = call->notes = NULL;
+	call_cdr_free(call);
 }
 
 const struct call_stats *call_core_stats(const struct call_core *cc)

@@ -121,8 +121,18 @@ struct call {
 	char corr[20];             /**< correlation id: log lines, the record */
 	long long started_ms, answered_ms;   /**< Unix ms; answered 0 before */
 	int status;                /**< setup's final status (200: answered) */
-	void *notes;               /**< json_t array: what the services did */
-	void *legs;                /**< json_t array: the legs it had */
+	bool recording;            /**< from call_cdr_start() to _end() */
+	void *notes;               /**< json_t array: what the services did;
+				        NULL: nothing yet */
+	struct call_legrec *legs;  /**< the legs it had, for the record */
+	unsigned nlegs;
+};
+
+/** One leg a call had, as its record lists it. */
+struct call_legrec {
+	const char *side;          /**< "wic" or "ims" (static) */
+	const char *role;          /**< static */
+	char *call_id;             /**< owned */
 };
 
 struct call_core {
@@ -191,6 +201,10 @@ void call_cdr_answered(struct call *call);
 void call_note(struct call *call, const char *service, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void call_cdr_legs(struct call *call);
+
+/** Frees what call_cdr_start() and the notes left, when call_cdr_end()
+ * did not run. */
+void call_cdr_free(struct call *call);
 void call_cdr_end(struct call *call, const char *why);
 
 /* call_join.c: fresh SDP between the parties a transfer joined (RFC 3725) */

@@ -14,7 +14,6 @@
 #include "store/store.h"
 #include "util/log.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /** Records committed at once at the latest. */
@@ -23,7 +22,15 @@ enum { CDR_GROUP_MAX = 500 };
 /* Copies @p src into @p dst of @p size; false when it had to be cut. */
 static bool cdr_copy(char *dst, size_t size, const char *src)
 {
-	return snprintf(dst, size, "%s", src ? src : "") < (int)size;
+	size_t n = src ? strnlen(src, size) : 0;
+	bool whole = n < size;
+
+	if (!whole)
+		n = size - 1;
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+	return whole;
 }
 
 static gboolean cdr_timer_fire(gpointer arg)

@@ -144,6 +144,38 @@ static void check_text(const char *text, enum media_sdp_role role,
 	media_sdp_free(sdp);
 }
 
+/*
+ * The result of an edit is indexed as it is written: it must read as the
+ * same SDP as its text parsed afresh (m-sections, their ports, types and
+ * directions, ICE credentials and fingerprints, as the summary and the
+ * checks see them).
+ */
+static void index_same(const struct media_sdp *out, const char *text)
+{
+	struct media_sdp *fresh = parse_ok(text);
+	struct media_summary a, b;
+	const char *wa = NULL, *wb = NULL;
+
+	media_sdp_summary(out, fresh, &a);
+	media_sdp_summary(fresh, out, &b);
+	assert_int_equal(a.kind, b.kind);
+	assert_int_equal(a.count, b.count);
+	assert_memory_equal(a.m, b.m, sizeof(a.m[0]) * a.count);
+	assert_int_equal(a.bundle, b.bundle);
+	assert_int_equal(a.hold, b.hold);
+	assert_false(a.ice_restart);          /* same ufrags both ways */
+	assert_false(a.fingerprint_changed);
+	assert_false(b.ice_restart);
+	assert_false(b.fingerprint_changed);
+	for (int role = MEDIA_SDP_OFFER; role <= MEDIA_SDP_ANSWER; role++) {
+		assert_int_equal(media_sdp_check(out, role, &wa),
+				 media_sdp_check(fresh, role, &wb));
+	}
+	assert_int_equal(media_sdp_check_answer(fresh, out, &wa),
+			 media_sdp_check_answer(fresh, fresh, &wb));
+	media_sdp_free(fresh);
+}
+
 /** Normalises @p text with @p pol and expects exactly @p expect. */
 static void normalise_expect(const char *text, const struct media_policy *pol,
 			     const char *expect)
@@ -156,6 +188,7 @@ static void normalise_expect(const char *text, const struct media_policy *pol,
 	res = media_sdp_text(out, &len);
 	assert_int_equal(len, strlen(expect));
 	assert_memory_equal(res, expect, len);
+	index_same(out, expect);
 	media_sdp_free(out);
 	media_sdp_free(sdp);
 }
