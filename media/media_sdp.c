@@ -210,8 +210,8 @@ static void attr_scan(struct mattrs *a, const struct mline *l, bool *bundle)
 		dir_scan(a, name);
 }
 
-/** Finds the m-sections and reads their m= lines and attributes. */
-static int sections_scan(struct media_sdp *sdp, const char **why)
+/* Finds the m-sections and reads their m= lines and attributes. */
+int media_sdp_index(struct media_sdp *sdp, const char **why)
 {
 	struct msec *m = NULL;
 	int err;
@@ -269,7 +269,7 @@ struct media_sdp *media_sdp_alloc(char *text, size_t len, size_t nlines,
 
 /*
  * Sized by a count of the text's line ends and of the lines that start
- * with 'm' (at least as many as the m= lines; sections_scan() refuses
+ * with 'm' (at least as many as the m= lines; media_sdp_index() refuses
  * more than there is room for).
  */
 static struct media_sdp *sdp_alloc(char *text, size_t len)
@@ -282,11 +282,6 @@ static struct media_sdp *sdp_alloc(char *text, size_t len)
 		nm += q + 1 < end && q[1] == 'm';
 	}
 	return media_sdp_alloc(text, len, cap, nm);
-}
-
-int media_sdp_index(struct media_sdp *sdp, const char **why)
-{
-	return sections_scan(sdp, why);
 }
 
 /* Builds an object from @p text (malloc'd, @p len bytes plus a NUL), which
@@ -308,7 +303,7 @@ static int sdp_adopt(struct media_sdp **sdpp, char *text, size_t len,
 	}
 	err = lines_split(sdp, why);
 	if (!err)
-		err = sections_scan(sdp, why);
+		err = media_sdp_index(sdp, why);
 	if (!err)
 		err = media_sdp_grammar(sdp, why);
 	if (err)
