@@ -145,7 +145,8 @@ function callSection(cfg, R) {
     'SIPp UAC → Kamailio → WS client (usrloc lookup). ' +
     `${cfg.callClients.toLocaleString('en')} registered clients; each step offers a rate for ${cfg.callTime} s, calls held ${cfg.callHold} s then BYEd ` +
     '(by the client outbound, by SIPp inbound). A step is sustained when at least 95 % of the offered calls were placed on time and under 1 % failed; ' +
-    'the stepping stops at the first step that is not. CPU µs per call: target CPU over the step / completed calls; ' +
+    `the stepping stops at the first step that is not, then halves the interval between the last sustained step and that one ${cfg.callBisect} times (rows in order of rate). ` +
+    'A call SIPp places that has no 200 within 8 s fails. CPU µs per call: target CPU over the step / completed calls; ' +
     '"of it kernel": the system time in that figure (/proc/PID/stat), mostly the loopback sends and receives of the call\'s messages.', ''];
   const best = (steps) => {
     const ok = (steps || []).filter((s) => s.sustained);
@@ -157,7 +158,7 @@ function callSection(cfg, R) {
     const name = dir === 'out' ? 'WIC → IMS' : 'IMS → WIC';
     const rows = [];
     for (const kind of Object.keys(R.calls || {})) {
-      for (const s of R.calls[kind][dir]) {
+      for (const s of [...R.calls[kind][dir]].sort((x, y) => x.rate - y.rate)) {
         rows.push([kind, s.rate, s.placed, s.completed, f(s.failPct, 2), f(s.cpuUs, 0), f(s.sysUs, 0), f(s.cpuPct),
           dir === 'out' ? f(s.genPct) : '',
           dir === 'out' ? f(s.setupP50, 2) : '', dir === 'out' ? f(s.setupP99, 2) : '',

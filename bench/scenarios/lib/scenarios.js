@@ -118,6 +118,28 @@ async function scale(cfg, R) {
   }
 }
 
+// Steps through RATES, POINT(rate) resolving to whether the step was
+// sustained, until the first step that is not; then halves the interval
+// between the last sustained step and that one up to BISECT times (a
+// doubling step is found to 1/16 with 4), pausing PAUSE_MS before each
+// (what a step past the peak left queued). STOP() ends it early.
+async function sweep(rates, bisect, point, stop, pauseMs) {
+  let good = 0;
+  let bad = 0;
+  for (const rate of rates) {
+    if (stop()) return;
+    if (!(await point(rate))) { bad = rate; break; }
+    good = rate;
+  }
+  for (let i = 0; good && bad && i < bisect; i++) {
+    const rate = Math.round((good + bad) / 2);
+    if (rate <= good || rate >= bad || stop()) break;
+    await P.sleep(pauseMs);
+    if (await point(rate)) good = rate;
+    else bad = rate;
+  }
+}
+
 // ---- 2. registration rate and 5. latency against offered load -------
 
 async function registration(cfg, R) {
@@ -196,26 +218,11 @@ async function registration(cfg, R) {
         say(`refresh ${kind} offered ${rate}/s: ${pt.achieved}/s, p50 ${pt.p50} ms, p99 ${pt.p99} ms${pt.sustained ? '' : ' (not sustained)'}`);
         return pt;
       };
-      let good = 0;
-      let bad = 0;
-      for (const rate of cfg.sweepRates) {
-        if (t.died()) break;
+      await sweep(cfg.sweepRates, cfg.sweepBisect, async (rate) => {
         const pt = await point(rate);
         s.points.push(pt);
-        if (!pt.sustained) { bad = rate; break; }
-        good = rate;
-      }
-      // between the last sustained step and the first that was not: four
-      // halvings of the interval (a doubling step is found to 1/16)
-      for (let i = 0; good && bad && i < cfg.sweepBisect; i++) {
-        const rate = Math.round((good + bad) / 2);
-        if (rate <= good || rate >= bad || t.died()) break;
-        await P.sleep(2000);   // what a step past the peak left queued
-        const pt = await point(rate);
-        s.points.push(pt);
-        if (pt.sustained) good = rate;
-        else bad = rate;
-      }
+        return pt.sustained;
+      }, () => t.died(), 2000);   // what a step past the peak left queued
       const ok = s.points.filter((p) => p.sustained);
       if (ok.length) {
         const best = ok.reduce((a, b) => (b.achieved > a.achieved ? b : a));
@@ -314,8 +321,7 @@ async function calls(cfg, R) {
       t = await startTarget(cfg, kind, label);
       await P.sleep(500);
       // WebRTC client -> IMS
-      for (const rate of cfg.callRates) {
-        if (t.died()) break;
+      await sweep(cfg.callRates, cfg.callBisect, async (rate) => {
         const name = `${label}-out-${rate}`;
         const args = [...clientArgs(cfg, kind, 'ws'), '--clients', cfg.callClients, '--ramp', 0,
           '--max-pending', cfg.regPending, '--call-rate', rate, '--call-time', cfg.callTime,
@@ -343,9 +349,8 @@ async function calls(cfg, R) {
         st.note = outcome(b);
         res.out.push(st);
         say(`calls ${kind} WIC->IMS ${rate}/s: ${st.completed}/${st.placed} completed, ${st.cpuUs} µs CPU/call${st.sustained ? '' : ' (not sustained)'}`);
-        if (!st.sustained) break;
-        await P.sleep(1000);
-      }
+        return st.sustained;
+      }, () => t.died(), 3000);
       // IMS -> WebRTC client: registered clients linger, SIPp calls them.
       // A fresh target first: Kamailio's usrloc keeps the bindings of the
       // WIC -> IMS steps' clients after their connections closed, and a
@@ -365,8 +370,7 @@ async function calls(cfg, R) {
         if (!(await P.waitFile(nf, 60000, inb))) throw new Error(`the clients did not all register (log ${f.log})`);
         await P.sleep(500);
         const port = kind === 'wtpfd' ? cfg.ports.trunk : cfg.ports.ksip;
-        for (const rate of cfg.callRates) {
-          if (t.died()) break;
+        await sweep(cfg.callRates, cfg.callBisect, async (rate) => {
           const name = `${label}-in-${rate}`;
           const stat = path.join(dir, `sipp-in-${rate}.csv`);
           const count = Math.round(rate * cfg.callTime);
@@ -400,9 +404,9 @@ async function calls(cfg, R) {
             t.died() ? 'target exited' : ''].filter(Boolean).join('; ');
           res.in.push(st);
           say(`calls ${kind} IMS->WIC ${rate}/s: ${st.completed}/${st.placed} completed in ${st.seconds} s, ${st.cpuUs} µs CPU/call${st.sustained ? '' : ' (not sustained)'}`);
-          if (!st.sustained) break;
           await P.sleep(2000);
-        }
+          return st.sustained;
+        }, () => t.died(), 3000);
         await P.stop(inb, 'SIGINT', 30000);
         const j = readJson(f.json);
         if (j) res.inClients = { registered: j.result.registered, inbound: j.counters.inbound_calls, answered: j.counters.inbound_answered, completed: j.counters.inbound_completed, errors: errors(j) };
