@@ -146,7 +146,7 @@ function callSection(cfg, R) {
     `${cfg.callClients.toLocaleString('en')} registered clients; each step offers a rate for ${cfg.callTime} s, calls held ${cfg.callHold} s then BYEd ` +
     '(by the client outbound, by SIPp inbound). A step is sustained when at least 95 % of the offered calls were placed on time and under 1 % failed; ' +
     `the stepping stops at the first step that is not, then halves the interval between the last sustained step and that one ${cfg.callBisect} times (rows in order of rate). ` +
-    'A call SIPp places that has no 200 within 8 s fails. CPU µs per call: target CPU over the step / completed calls; ' +
+    `A call SIPp places that waits longer than ${cfg.callRecvTimeout} s for a response fails. CPU µs per call: target CPU over the step / completed calls; ` +
     '"of it kernel": the system time in that figure (/proc/PID/stat), mostly the loopback sends and receives of the call\'s messages.', ''];
   const best = (steps) => {
     const ok = (steps || []).filter((s) => s.sustained);

@@ -380,7 +380,7 @@ async function calls(cfg, R) {
             '-t', cfg.trunkTransport === 'tcp' ? 't1' : 'u1', '-inf', nf, '-i', '127.0.0.1', '-p', String(cfg.ports.uac), '-mp', String(cfg.ports.media2),
             '-r', String(rate), '-m', String(count), '-d', String(Math.round(cfg.callHold * 1000)),
             '-nostdin', '-trace_stat', '-stf', stat, '-fd', '3600', '-default_behaviors', 'all,-abortunexp',
-            '-timeout', `${Math.ceil(cfg.callTime + cfg.callHold + 60)}s`, '-timeout_error',
+            '-recv_timeout', String(cfg.callRecvTimeout * 1000), '-timeout', `${Math.ceil(cfg.callTime + cfg.callHold + 60)}s`, '-timeout_error',
             '-trace_err', '-error_file', path.join(dir, `sipp-in-${rate}-errors.log`)],
           { log: path.join(cfg.runDir, 'logs', `${name}.txt`), timeoutS: cfg.callTime + cfg.callHold + 90, cwd: dir });
           const cpu = t.cpu() - c0;
