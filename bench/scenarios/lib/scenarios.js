@@ -517,4 +517,4 @@ async function ringGroup(cfg, R) {
   say(`ring group: ${res.complete || 0}/${res.reps} complete; fan-out p50 ${res.fanout && res.fanout.p50} ms, CANCELs p50 ${res.cancel && res.cancel.p50} ms ${res.note || ''}`);
 }
 
-module.exports = { scale, registration, calls, ringGroup, pct };
+module.exports = { scale, registration, calls, ringGroup, pct, sweep, sippStat };

@@ -1,0 +1,74 @@
+// bench.steps: how bench/run steps its offered rates and reads SIPp's
+// statistics, on made-up targets and files (no process is started).
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { sweep, sippStat } = require('./scenarios/lib/scenarios');
+
+const RATES = [50, 100, 200, 400, 800, 1200, 1600, 2400, 3200, 4000];
+
+// A target that sustains every rate up to CAP; the rates offered, in order.
+async function against(cap, bisect, stopAfter = Infinity) {
+  const offered = [];
+  await sweep(RATES, bisect, async (r) => { offered.push(r); return r <= cap; },
+    () => offered.length >= stopAfter, 0);
+  return offered;
+}
+
+test('steps up to the first rate not sustained, then halves the interval', async () => {
+  assert.deepEqual(await against(3000, 2), [...RATES.slice(0, 9), 2800, 3000]);
+  assert.deepEqual(await against(2500, 2), [...RATES.slice(0, 9), 2800, 2600]);
+  assert.deepEqual(await against(3000, 0), RATES.slice(0, 9));
+});
+
+test('a target sustaining every step is not bisected', async () => {
+  assert.deepEqual(await against(1e9, 2), RATES);
+});
+
+test('a first step not sustained ends the sweep', async () => {
+  assert.deepEqual(await against(10, 4), [50]);
+});
+
+test('stop() ends the sweep before the next step', async () => {
+  assert.deepEqual(await against(1e9, 2, 3), [50, 100, 200]);
+});
+
+// SIPp's -trace_stat file: a header, then a line per -fd period whose
+// time fields read "date<TAB>time<TAB>epoch".
+function statFile(rows) {
+  const head = ['StartTime', 'LastResetTime', 'CurrentTime', 'ElapsedTime(C)', 'OutgoingCall(C)',
+    'SuccessfulCall(C)', 'FailedCall(C)'];
+  const t = (e) => `2026-11-23\t00:00:00.000000\t${e.toFixed(6)}`;
+  const start = 1795396000;
+  const lines = rows.map(([s, out, ok, failed]) => [t(start), t(start), t(start + s), `00:00:${String(Math.floor(s)).padStart(2, '0')}`,
+    out, ok, failed].join(';'));
+  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wtpf-steps-')), 'stat.csv');
+  fs.writeFileSync(f, [head.join(';'), ...lines].join('\n') + '\n');
+  return f;
+}
+
+test('reads the last counters and the calls placed by a given second', () => {
+  // 100 calls a second for 8 s, then 50 a second: 800 by 8 s, 900 by 10 s
+  const rows = [];
+  for (let s = 1; s <= 8; s++) rows.push([s, 100 * s, 90 * s, 0]);
+  for (let s = 9; s <= 12; s++) rows.push([s, 800 + 50 * (s - 8), 700 + 50 * (s - 8), s === 12 ? 3 : 0]);
+  const f = statFile(rows);
+  const r = sippStat(f, 10);
+  assert.equal(r.outgoing, 1000);
+  assert.equal(r.ok, 900);
+  assert.equal(r.failed, 3);
+  assert.equal(r.placedAt, 900);
+  assert.equal(sippStat(f, 2.5).placedAt, 250, 'interpolated between two lines');
+  assert.equal(sippStat(f, 60).placedAt, 1000, 'after the last line: its count');
+  assert.equal(sippStat(f).placedAt, undefined, 'no time asked, none given');
+});
+
+test('a missing or empty file gives null', () => {
+  assert.equal(sippStat(path.join(os.tmpdir(), 'wtpf-no-such-stat.csv'), 10), null);
+  const empty = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wtpf-steps-')), 'stat.csv');
+  fs.writeFileSync(empty, '');
+  assert.equal(sippStat(empty, 10), null);
+});
