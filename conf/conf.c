@@ -234,6 +234,10 @@ static const struct conf_opt trunk_opts[] = {
 	{ "failover_time", CT_INT, OFF(struct conf_trunk, failover_time),
 	  .def_int = 10, .min = 1, .max = 600,
 	  .doc = "seconds allowed to notice a failed P-CSCF and move to the next" },
+	{ "ringing_refresh", CT_INT, OFF(struct conf_trunk, ringing_refresh),
+	  .def_int = 60, .min = 5, .max = 60,
+	  .doc = "seconds between repeats of a ringing call's provisional "
+		 "response toward IMS" },
 	{ "trusted", CT_BOOL, OFF(struct conf_trunk, trusted), .def_int = 1,
 	  .doc = "trunk in the trust domain: assert identities with "
 		 "P-Asserted-Identity (else P-Preferred-Identity)" },

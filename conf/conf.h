@@ -45,6 +45,8 @@ struct conf_trunk {
 	int retry_max;          /**< longest retry interval (s) */
 	int options_interval;   /**< static mode: seconds between OPTIONS pings */
 	int failover_time;      /**< seconds allowed to move to the next P-CSCF */
+	int ringing_refresh;    /**< seconds between repeats of a ringing
+				     call's provisional response */
 	bool trusted;           /**< in the trust domain: P-Asserted-Identity, else
 				     P-Preferred-Identity */
 	bool tel_uri;           /**< dialled numbers as tel: (else sip:...;user=phone) */

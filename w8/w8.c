@@ -101,6 +101,9 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 			     * peer's (names checked in w8_tls.c) */
 			    TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(w8_tls_verify_policy(c))),
 			    NTATAG_SIP_T1X64(t1x64),
+			    /* ringing calls' provisionals are repeated by
+			     * w8_ring.c, not by nta's sorted timer list */
+			    NTATAG_PROGRESS(UINT_MAX),
 			    /* P-Asserted-Identity, Privacy... arrive parsed */
 			    NTATAG_MCLASS(sip_mclass_extended()),
 			    TAG_IF(*c->resolv_conf, SRESTAG_RESOLV_CONF(c->resolv_conf)),
@@ -155,6 +158,8 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 		 c->name, c->mode, c->bind, t->pcscf[0].uri);
 	if (c->mode_id == CONF_TRUNK_REGISTRATION && w8_reg_start(t))
 		return ENOMEM;
+	if (w8_ring_start(t))
+		return ENOMEM;
 	return w8_probe_start(t);
 }
 
@@ -194,6 +199,7 @@ bool w8_shutdown(struct w8 *w8)
 		if (!t->stopping) {
 			t->stopping = true;
 			w8_probe_free(t);
+			w8_ring_stop(t);
 		}
 		if (!w8_reg_stop(t)) {
 			idle = false;     /* un-REGISTER still under way */
@@ -248,6 +254,7 @@ void w8_destroy(struct w8 *w8)
 			log_info("w8", 0, "trunk %s: %zu call legs still open at "
 				 "shutdown, freed", t->conf->name, left);
 		w8_probe_free(t);
+		w8_ring_stop(t);
 		w8_reg_free(t);
 		if (t->nua && w8_trunk_shutdown_wait(t))
 			nua_destroy(t->nua);

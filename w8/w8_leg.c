@@ -269,6 +269,8 @@ int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
 		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 		    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
 		    TAG_IF(extra, SIPTAG_HEADER_STR(extra)), TAG_END());
+	if (!update && leg->incoming && !leg->answered)
+		w8_ring_note(leg, status, phrase, sdp, extra);
 	if (update && status >= 200)
 		msg_destroy(update);
 	su_home_deinit(home);

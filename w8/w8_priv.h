@@ -10,6 +10,7 @@
 #include "w8.h"
 #include "util/histo.h"
 
+#include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -72,6 +73,7 @@ struct w8_trunk {
 	struct w8_reg reg;
 	struct w8_probe *probes;
 	su_timer_t *probe_timer;
+	su_timer_t *ring_timer;     /**< repeats ringing calls' provisionals */
 	char last_error[160];
 	char contact[256];          /**< our bnc Contact (registration mode) */
 	char local_host[128];       /**< host:port of the bind URI */
@@ -185,6 +187,13 @@ struct w8_leg {
 	struct w8_leg *peer; /**< loop: the other end, or NULL once it is gone */
 	msg_t *update;       /**< an UPDATE from IMS awaiting our answer (a
 				  reference), or NULL */
+	struct {             /**< incoming, ringing: its last provisional
+				  response, repeated by w8_ring.c (status 0:
+				  none to repeat); copies in the handle's home */
+		int status;
+		char *phrase, *sdp, *extra;
+		int64_t at;  /**< sent at (g_get_monotonic_time()) */
+	} ring;
 	struct w8_leg **le_prev, *le_next;   /**< in trunk->legs */
 };
 
@@ -196,6 +205,18 @@ void w8_leg_report(struct w8_leg *leg, enum w8_event ev, int status,
 void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
 		  const char *phrase, const sip_t *sip);
 void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip);
+
+/* w8_ring.c: provisional responses of ringing calls, repeated */
+/** Notes the response @p status just sent on incoming @p leg: a
+ * provisional (101-199, not reliable) is kept, with copies of its
+ * @p phrase, @p sdp and @p extra headers, to be sent again while the call
+ * rings; a final one ends that. */
+void w8_ring_note(struct w8_leg *leg, int status, const char *phrase,
+		  const char *sdp, const char *extra);
+/** Starts trunk @p t's timer. Returns 0 or ENOMEM. */
+int w8_ring_start(struct w8_trunk *t);
+/** Stops it; safe when it never started. */
+void w8_ring_stop(struct w8_trunk *t);
 
 /* w8_loop.c: local calls, both ends inside the gateway */
 int w8_loop_respond(struct w8_leg *leg, int status, const char *phrase,

@@ -28,7 +28,8 @@ function checkIncoming(st) {
 }
 
 describe('§4.4 inbound calls from IMS to the browser', { timeout: 150000 }, () => {
-  before(async () => { bed = await startBed('calls-in'); });
+  // a ringing call's 180 is repeated every 5 s (§4.4f), not every 60
+  before(async () => { bed = await startBed('calls-in', { trunk: { ringing_refresh: 5 } }); });
   after(async () => {
     if (!bed) return;
     const r = await stopBed(bed);
@@ -128,5 +129,25 @@ describe('§4.4 inbound calls from IMS to the browser', { timeout: 150000 }, () 
     const oks = uac.received().filter((m) => /^SIP\/2\.0 200 /.test(m.text) && /INVITE/.test(header(m.text, 'CSeq')));
     assert.ok(oks.length >= 1);
     assert.equal(new Set(oks.map((m) => header(m.text, 'To'))).size, 1, 'one dialog toward IMS');
+  });
+  test('§4.4f a call that keeps ringing: its 180 is repeated toward IMS (trunk.ringing_refresh)', async () => {
+    const last = await T(bed.b, 'last');
+    // CANCEL after 13 s of ringing: two repeats at 5 s apart fit
+    const uac = imsUac(bed, { number: ALICE, scenario: 'uac_cancel.xml', args: ['-d', '13000'] });
+    const mark = bed.gw.mark();
+    const sid = await waitIncoming(bed.b, 'alice', last);
+    const st = await waitEvent(bed.b, sid, 'failed', 25000);
+    assert.equal(eventOf(st, 'failed').method, 'CANCEL', 'the browser rang until IMS cancelled');
+    assert.equal(await uac.done(10000), 0, `SIPp: 180, CANCEL after 13 s, 487: ${uac.describe()}`);
+    const devices = Number((await bed.gw.waitLog(/inbound call for \+4930123400001: (\d+) device/, 100, mark))
+      .match(/: (\d+) device/)[1]);
+    const ringing = uac.received().filter((m) => /^SIP\/2\.0 180 /.test(m.text));
+    // each device's 180 is relayed once; the repeats come every 5 s
+    // (Sofia's own would come after 60 s)
+    const repeats = ringing.length - devices;
+    assert.ok(repeats >= 2 && repeats <= 3, `180s: ${ringing.length} for ${devices} device(s)`);
+    assert.ok(ringing.every((m) => header(m.text, 'To') === header(ringing[0].text, 'To')), 'all in one dialog');
+    await assertEndedClean(bed.gw, mark, 'cancelled by the IMS caller');
+    assertNoWicLeak(uac);
   });
 });

@@ -426,7 +426,10 @@ async function calls(cfg, R) {
           say(`calls ${kind} IMS->WIC ${rate}/s: ${st.completed}/${st.placed} completed in ${st.seconds} s, ${st.cpuUs} µs CPU/call${st.sustained ? '' : ' (not sustained)'}`);
           await P.sleep(2000);
           return st.sustained;
-        }, () => t.died(), 3000);
+          // before a step after one not sustained: calls SIPp gave up on
+          // past the peak leave their callees busy until the target's
+          // transaction timers (32 s) end them, and they would answer 486
+        }, () => t.died(), 40000);
         await P.stop(inb, 'SIGINT', 30000);
         const j = readJson(f.json);
         if (j) res.inClients = { registered: j.result.registered, inbound: j.counters.inbound_calls, answered: j.counters.inbound_answered, completed: j.counters.inbound_completed, errors: errors(j) };
