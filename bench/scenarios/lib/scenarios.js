@@ -386,6 +386,9 @@ async function calls(cfg, R) {
         if (!(await P.waitFile(nf, 60000, inb))) throw new Error(`the clients did not all register (log ${f.log})`);
         await P.sleep(500);
         const port = kind === 'wtpfd' ? cfg.ports.trunk : cfg.ports.ksip;
+        // 40 s before a step after one not sustained: calls SIPp gave up
+        // on past the peak leave their callees busy until the target's
+        // transaction timers (32 s) end them, and they would answer 486
         await sweep(cfg.callRates, cfg.callBisect, async (rate) => {
           const name = `${label}-in-${rate}`;
           const stat = path.join(dir, `sipp-in-${rate}.csv`);
@@ -426,9 +429,6 @@ async function calls(cfg, R) {
           say(`calls ${kind} IMS->WIC ${rate}/s: ${st.completed}/${st.placed} completed in ${st.seconds} s, ${st.cpuUs} µs CPU/call${st.sustained ? '' : ' (not sustained)'}`);
           await P.sleep(2000);
           return st.sustained;
-          // before a step after one not sustained: calls SIPp gave up on
-          // past the peak leave their callees busy until the target's
-          // transaction timers (32 s) end them, and they would answer 486
         }, () => t.died(), 40000);
         await P.stop(inb, 'SIGINT', 30000);
         const j = readJson(f.json);
