@@ -238,6 +238,10 @@ static const struct conf_opt trunk_opts[] = {
 	  .def_int = 60, .min = 5, .max = 60,
 	  .doc = "seconds between repeats of a ringing call's provisional "
 		 "response toward IMS" },
+	{ "overload_pending_acks", CT_INT, OFF(struct conf_trunk, overload_pending_acks),
+	  .def_int = 5000, .min = 0, .max = 1000000,
+	  .doc = "answered calls from IMS awaiting their ACK at which new "
+		 "INVITEs from IMS get 503 (overload); 0: never" },
 	{ "trusted", CT_BOOL, OFF(struct conf_trunk, trusted), .def_int = 1,
 	  .doc = "trunk in the trust domain: assert identities with "
 		 "P-Asserted-Identity (else P-Preferred-Identity)" },

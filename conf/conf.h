@@ -47,6 +47,8 @@ struct conf_trunk {
 	int failover_time;      /**< seconds allowed to move to the next P-CSCF */
 	int ringing_refresh;    /**< seconds between repeats of a ringing
 				     call's provisional response */
+	int overload_pending_acks; /**< answered calls from IMS awaiting ACK at
+				     which new INVITEs from IMS get 503; 0: never */
 	bool trusted;           /**< in the trust domain: P-Asserted-Identity, else
 				     P-Preferred-Identity */
 	bool tel_uri;           /**< dialled numbers as tel: (else sip:...;user=phone) */

@@ -75,6 +75,21 @@ static void metrics_trunks(GString *b, const struct metrics_src *m)
 	     "was waiting (the P-CSCF sent faster than the gateway read)");
 	g_string_append_printf(b, "wtpf_trunk_reads_bounded_total %lu\n",
 			       w8_reads_bounded());
+	head(b, "wtpf_trunk_acks_pending", "gauge",
+	     "answered calls from IMS whose ACK has not come yet");
+	for (size_t i = 0; i < w8_trunk_count(m->w8); i++) {
+		struct w8_trunk *t = w8_trunk_at(m->w8, i);
+		g_string_append_printf(b, "wtpf_trunk_acks_pending{trunk=\"%s\"} %zu\n",
+				       w8_trunk_name(t), w8_trunk_acks_pending(t));
+	}
+	head(b, "wtpf_trunk_overload_refused_total", "counter",
+	     "INVITEs from IMS refused with 503 while too many answered calls "
+	     "awaited their ACK (trunks[].overload_pending_acks)");
+	for (size_t i = 0; i < w8_trunk_count(m->w8); i++) {
+		struct w8_trunk *t = w8_trunk_at(m->w8, i);
+		g_string_append_printf(b, "wtpf_trunk_overload_refused_total{trunk=\"%s\"} %lu\n",
+				       w8_trunk_name(t), w8_trunk_overload_refused(t));
+	}
 }
 
 static void metrics_calls(GString *b, const struct metrics_src *m)

@@ -73,6 +73,34 @@ static int local_host(struct w8_trunk *t)
 	return n > 0 && (size_t)n < sizeof t->local_host ? 0 : EINVAL;
 }
 
+/* Each second: repeat ringing calls' provisionals, log the overload. */
+static void trunk_tick(su_root_magic_t *m, su_timer_t *timer,
+		       su_timer_arg_t *arg)
+{
+	struct w8_trunk *t = (struct w8_trunk *)arg;
+
+	(void)m;
+	(void)timer;
+	w8_ring_tick(t);
+	w8_overload_tick(t);
+}
+
+static int trunk_tick_start(struct w8_trunk *t)
+{
+	t->tick = su_timer_create(su_root_task(t->w8->root), 1000);
+	if (!t->tick ||
+	    su_timer_set_for_ever(t->tick, trunk_tick, (su_timer_arg_t *)t) < 0)
+		return ENOMEM;
+	return 0;
+}
+
+static void trunk_tick_stop(struct w8_trunk *t)
+{
+	if (t->tick)
+		su_timer_destroy(t->tick);
+	t->tick = NULL;
+}
+
 static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 		       const struct conf_trunk *c)
 {
@@ -158,7 +186,7 @@ static int trunk_start(struct w8 *w8, struct w8_trunk *t,
 		 c->name, c->mode, c->bind, t->pcscf[0].uri);
 	if (c->mode_id == CONF_TRUNK_REGISTRATION && w8_reg_start(t))
 		return ENOMEM;
-	if (w8_ring_start(t))
+	if (trunk_tick_start(t))
 		return ENOMEM;
 	return w8_probe_start(t);
 }
@@ -199,7 +227,7 @@ bool w8_shutdown(struct w8 *w8)
 		if (!t->stopping) {
 			t->stopping = true;
 			w8_probe_free(t);
-			w8_ring_stop(t);
+			trunk_tick_stop(t);
 		}
 		if (!w8_reg_stop(t)) {
 			idle = false;     /* un-REGISTER still under way */
@@ -254,7 +282,7 @@ void w8_destroy(struct w8 *w8)
 			log_info("w8", 0, "trunk %s: %zu call legs still open at "
 				 "shutdown, freed", t->conf->name, left);
 		w8_probe_free(t);
-		w8_ring_stop(t);
+		trunk_tick_stop(t);
 		w8_reg_free(t);
 		if (t->nua && w8_trunk_shutdown_wait(t))
 			nua_destroy(t->nua);

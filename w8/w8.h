@@ -116,6 +116,13 @@ const char *w8_state_name(enum w8_state s);
  */
 unsigned long w8_reads_bounded(void);
 
+/** Answered calls from IMS on @p t whose ACK has not come yet. */
+size_t w8_trunk_acks_pending(const struct w8_trunk *t);
+
+/** INVITEs from IMS that @p t refused with 503 because it was overloaded
+ *  (trunk.overload_pending_acks), since the gateway started. */
+unsigned long w8_trunk_overload_refused(const struct w8_trunk *t);
+
 /* ---- call legs ------------------------------------------------------- */
 
 /** What happened on a leg. */

@@ -22,6 +22,8 @@
 
 void w8_leg_free(struct w8_leg *leg)
 {
+	if (!leg->loop)
+		w8_overload_ack_wait(leg, false);
 	if (leg->le_prev) {         /* off the trunk's list */
 		*leg->le_prev = leg->le_next;
 		if (leg->le_next)
@@ -248,8 +250,11 @@ int w8_leg_respond(struct w8_leg *leg, int status, const char *phrase,
 		return w8_loop_respond(leg, status, phrase, sdp);
 	if (leg->terminated)
 		return EPIPE;
-	if (!update && leg->incoming && status >= 200 && status < 300)
+	if (!update && leg->incoming && status >= 200 && status < 300 &&
+	    !leg->answered) {
 		leg->answered = true;
+		w8_overload_ack_wait(leg, true);
+	}
 	if (update && status >= 200)
 		leg->update = NULL;
 	/* nua keeps the phrase's pointer, not a copy, until its stack makes
@@ -465,6 +470,7 @@ static void leg_terminated(struct w8_leg *leg)
 {
 	if (leg->terminated)
 		return;
+	w8_overload_ack_wait(leg, false);
 	/* Reported before it is marked: a call core that releases the leg
 	 * from its handler must not free it under our feet. */
 	w8_leg_report(leg, W8_EV_TERMINATED, 0, NULL, NULL);
@@ -506,6 +512,7 @@ void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
 		w8_leg_report(leg, W8_EV_INFO, 0, NULL, sip);
 		break;
 	case nua_i_ack:
+		w8_overload_ack_wait(leg, false);
 		w8_leg_report(leg, W8_EV_ACKED, 0, NULL, sip);
 		break;
 	case nua_i_cancel:
@@ -556,6 +563,11 @@ void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip)
 	}
 	if (t->withdrawn) {
 		nua_respond(nh, 503, "Trunk Withdrawn", TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	if (w8_overload_refuse(t)) {
+		nua_respond(nh, 503, "Overloaded", TAG_END());
 		nua_handle_destroy(nh);
 		return;
 	}

@@ -73,7 +73,7 @@ struct w8_trunk {
 	struct w8_reg reg;
 	struct w8_probe *probes;
 	su_timer_t *probe_timer;
-	su_timer_t *ring_timer;     /**< repeats ringing calls' provisionals */
+	su_timer_t *tick;           /**< each second: w8_ring_tick(), w8_overload_tick() */
 	char last_error[160];
 	char contact[256];          /**< our bnc Contact (registration mode) */
 	char local_host[128];       /**< host:port of the bind URI */
@@ -81,6 +81,13 @@ struct w8_trunk {
 	int stopping;               /**< 0 running, 1 un-registering, 2 nua shut down */
 	bool withdrawn;             /**< no enabled identity set uses it */
 	struct w8_leg *legs;        /**< every leg of the trunk, until freed */
+	size_t acks_pending;        /**< answered calls from IMS awaiting their ACK */
+	bool overloaded;            /**< new INVITEs from IMS get 503 (w8_overload.c) */
+	unsigned long overload_refused; /**< INVITEs refused so, since the start */
+	unsigned long overload_logged;  /**< overload_refused when last logged */
+	unsigned long overload_began;   /**< overload_refused when logged as begun */
+	int64_t overload_log_at;    /**< when logged last (monotonic µs); 0: not
+				     in a logged overload */
 	struct ssl_ctx_st *tls_ctx[W8_TLS_CTX_MAX]; /**< Sofia's TLS contexts
 				     (a reference each), for reloads */
 	size_t tls_ctx_count;
@@ -184,6 +191,8 @@ struct w8_leg {
 	bool loop;           /**< a local call: no nua handle, a peer leg */
 	bool ack_pending;    /**< our re-INVITE without SDP: its 2xx waits
 				  for w8_leg_ack() */
+	bool awaiting_ack;   /**< incoming: our 2xx went, its ACK has not
+				  come (counted in trunk->acks_pending) */
 	struct w8_leg *peer; /**< loop: the other end, or NULL once it is gone */
 	msg_t *update;       /**< an UPDATE from IMS awaiting our answer (a
 				  reference), or NULL */
@@ -206,6 +215,17 @@ void w8_leg_event(struct w8_leg *leg, nua_event_t ev, int status,
 		  const char *phrase, const sip_t *sip);
 void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip);
 
+/* w8_overload.c: refusing INVITEs from IMS while ACKs lag */
+/** Marks incoming @p leg as waiting for the ACK of its 2xx, or no longer
+ *  (ACK come, leg ended): counts it in its trunk, which becomes overloaded
+ *  at trunk.overload_pending_acks waiting and recovers at half of it. */
+void w8_overload_ack_wait(struct w8_leg *leg, bool waiting);
+/** Whether a new INVITE from IMS on @p t must be refused (503), counted. */
+bool w8_overload_refuse(struct w8_trunk *t);
+/** Logs @p t's overload as it begins, lasts (every W8_OVERLOAD_LOG_S)
+ *  and ends, with the INVITEs refused. Run each second. */
+void w8_overload_tick(struct w8_trunk *t);
+
 /* w8_ring.c: provisional responses of ringing calls, repeated */
 /** Notes the response @p status just sent on incoming @p leg: a
  * provisional (101-199, not reliable) is kept, with copies of its
@@ -213,10 +233,9 @@ void w8_leg_incoming(struct w8_trunk *t, nua_handle_t *nh, const sip_t *sip);
  * rings; a final one ends that. */
 void w8_ring_note(struct w8_leg *leg, int status, const char *phrase,
 		  const char *sdp, const char *extra);
-/** Starts trunk @p t's timer. Returns 0 or ENOMEM. */
-int w8_ring_start(struct w8_trunk *t);
-/** Stops it; safe when it never started. */
-void w8_ring_stop(struct w8_trunk *t);
+/** Repeats the provisional of each of @p t's legs ringing for
+ *  trunk.ringing_refresh seconds since it was sent. Run each second. */
+void w8_ring_tick(struct w8_trunk *t);
 
 /* w8_loop.c: local calls, both ends inside the gateway */
 int w8_loop_respond(struct w8_leg *leg, int status, const char *phrase,

@@ -10,8 +10,8 @@
  * Under overload, when answers come late, thousands ring at once, and the
  * walk took most of the gateway's core; it then answered fewer calls, so
  * more rang, and it did not recover while the load lasted. The trunk's
- * nua is therefore created with that timer off (w8.c), and one timer per
- * trunk walks the trunk's legs once a second here.
+ * nua is therefore created with that timer off (w8.c), and the trunk's
+ * one-second tick (w8.c) walks the trunk's legs here.
  */
 #include "w8_priv.h"
 #include "conf/conf.h"
@@ -20,8 +20,6 @@
 #include <string.h>
 #include <glib.h>
 #include <sofia-sip/su_alloc.h>
-
-#define W8_RING_TICK_MS 1000
 
 /* Keeps a copy of @p s in @p slot, unless it holds the same text. */
 static void ring_keep(su_home_t *home, char **slot, const char *s)
@@ -52,16 +50,12 @@ void w8_ring_note(struct w8_leg *leg, int status, const char *phrase,
 	ring_keep(home, &leg->ring.extra, extra);
 }
 
-static void ring_tick(su_root_magic_t *m, su_timer_t *timer,
-		      su_timer_arg_t *arg)
+void w8_ring_tick(struct w8_trunk *t)
 {
-	struct w8_trunk *t = (struct w8_trunk *)arg;
 	int64_t due = g_get_monotonic_time() -
 		      (int64_t)t->conf->ringing_refresh * G_USEC_PER_SEC;
 	struct w8_leg *leg, *next;
 
-	(void)m;
-	(void)timer;
 	for (leg = t->legs; leg; leg = next) {
 		next = leg->le_next;
 		if (leg->ring.status && !leg->answered && !leg->terminated &&
@@ -69,22 +63,4 @@ static void ring_tick(su_root_magic_t *m, su_timer_t *timer,
 			w8_leg_respond(leg, leg->ring.status, leg->ring.phrase,
 				       leg->ring.sdp, leg->ring.extra);
 	}
-}
-
-int w8_ring_start(struct w8_trunk *t)
-{
-	t->ring_timer = su_timer_create(su_root_task(t->w8->root),
-					W8_RING_TICK_MS);
-	if (!t->ring_timer ||
-	    su_timer_set_for_ever(t->ring_timer, ring_tick,
-				  (su_timer_arg_t *)t) < 0)
-		return ENOMEM;
-	return 0;
-}
-
-void w8_ring_stop(struct w8_trunk *t)
-{
-	if (t->ring_timer)
-		su_timer_destroy(t->ring_timer);
-	t->ring_timer = NULL;
 }

@@ -322,3 +322,78 @@ describe('§4.3 the IMS side\'s transport dies during a call', { timeout: 60000 
     await wic.close();
   });
 });
+
+// Overload protection of the trunk's inbound side (trunks[].overload_pending_acks):
+// while as many answered calls from IMS as the limit wait for their ACK, a
+// new INVITE from IMS gets 503 and reaches no browser; once the ACK comes,
+// calls are taken again. Limit 1 here, so one caller slow to ACK (SIPp,
+// 3 s) is enough. A stack of its own (the limit is trunk configuration).
+describe('§4.4 the trunk refuses INVITEs from IMS while answered calls await their ACK', { timeout: 60000 }, () => {
+  let st;
+  const caller = (scenario, args = []) => {
+    port += 1; mp += 4;
+    return sipp({ name: `${port}-caller-${scenario.replace('.xml', '')}`, dir: st.dir, scenario, port, mp,
+      service: ALICE, remote: '127.0.0.1:5070', args: ['-timeout', '30s', ...args] });
+  };
+  // The raw WIC answers the next INVITE: 180, then 200 once the caller has
+  // the 180 (back to back, Kamailio's workers may swap them).
+  const answer = async (wic, c) => {
+    const inv = await wic.nextRequest('INVITE');
+    wic.reply(inv, 180, 'Ringing');
+    await c.waitMsg((t) => /^SIP\/2\.0 180 /.test(t), 3000, '180');
+    wic.reply(inv, 200, 'OK', { sdp: webrtcAnswer(inv.body) });
+    await c.waitMsg((t) => /^SIP\/2\.0 200 /.test(t), 3000, '200');
+    return inv;
+  };
+  const hangUp = async (wic, c) => {
+    wic.reply(await wic.nextRequest('BYE', 10000), 200, 'OK');
+    assert.equal(await c.done(10000), 0, c.describe());
+  };
+  before(async () => {
+    st = await startStack(outDir('calls-flow-overload'), {
+      media: true, defines: ['WITH_AUTH', 'WITH_GIN', 'WITH_RTPENGINE'], origins: [ORIGIN],
+      trunk: { overload_pending_acks: 1 },
+    });
+  });
+  after(async () => {
+    if (!st) return;
+    const r = await stopStack(st);
+    assert.deepEqual(r, { code: 0, signal: null }, 'wtpfd exits 0');
+  });
+
+  test('§4.4h 503 while the limit of answered calls awaits its ACK, calls taken again after it', async () => {
+    const wic = new RawWic(st.gw, ALICE);
+    await wic.register(ORIGIN);
+    const mark = st.gw.mark();
+    assert.equal(await st.gw.metric('wtpf_trunk_overload_refused_total{trunk="ims"}'), 0, 'nothing refused yet');
+
+    const slow = caller('uac_lateack.xml', ['-d', '500']);
+    await answer(wic, slow);
+    assert.equal(await st.gw.metric('wtpf_trunk_acks_pending{trunk="ims"}'), 1, 'one answered call awaits its ACK');
+
+    const refused = caller('uac_reject.xml');
+    assert.equal(await refused.done(10000), 0, refused.describe());
+    const finals = refused.received().map((m) => m.text.split('\n')[0]).filter((l) => /^SIP\/2\.0 [3-6]/.test(l));
+    // Kamailio passes a 503 upstream as 500 (RFC 3261 16.7 step 6)
+    assert.match(finals.join(), /^SIP\/2\.0 50[03] /, `the caller is refused: ${finals}`);
+    await st.kam.waitDump((ms) => ms.some((m) => m.dir === 'rcv' && /^SIP\/2\.0 503 Overloaded\r?\n/.test(m.text) &&
+      /^Via: SIP\/2\.0\/UDP 127\.0\.0\.1:5070;/m.test(m.text)), 3000, 'the trunk\'s 503 Overloaded at Kamailio');
+    const seen = await wic.c.quiet(300);
+    assert.deepEqual(seen.filter((m) => m.method === 'INVITE'), [], 'the refused call reaches no browser');
+    assert.equal(await st.gw.metric('wtpf_trunk_overload_refused_total{trunk="ims"}'), 1, 'one INVITE refused');
+    await st.gw.waitLog(/trunk ims: overloaded: 1 answered calls from IMS await their ACK \(overload_pending_acks 1\)/,
+      3000, mark);
+
+    // The ACK comes (3 s after the 200): the trunk takes calls again.
+    await st.gw.waitLog(/trunk ims: no longer overloaded: 0 answered calls await their ACK; 1 INVITEs from IMS were refused/,
+      6000, mark);
+    const next = caller('uac_caller.xml', ['-d', '300', '-key', 'from_uri', 'sip:+4940999000777@127.0.0.1',
+      '-key', 'id_hdr', 'Subject: no PAI']);
+    await answer(wic, next);
+    await hangUp(wic, next);
+    await hangUp(wic, slow);
+    assert.equal(await st.gw.metric('wtpf_trunk_acks_pending{trunk="ims"}'), 0, 'no call awaits an ACK');
+    assert.equal(await st.gw.metric('wtpf_trunk_overload_refused_total{trunk="ims"}'), 1, 'still one refused');
+    await wic.close();
+  });
+});
