@@ -6,7 +6,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { sweep, sippStat } = require('./scenarios/lib/scenarios');
+const { sweep, sippStat, sippRtt } = require('./scenarios/lib/scenarios');
 
 const RATES = [50, 100, 200, 400, 800, 1200, 1600, 2400, 3200, 4000];
 
@@ -71,4 +71,18 @@ test('a missing or empty file gives null', () => {
   const empty = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wtpf-steps-')), 'stat.csv');
   fs.writeFileSync(empty, '');
   assert.equal(sippStat(empty, 10), null);
+});
+
+test('reads the median and p99 of SIPp\'s response times (-trace_rtt)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wtpf-steps-'));
+  // 100 calls: 1..100 ms, written in two dumps as SIPp does (-rtt_freq)
+  const line = (i) => `${1795396000000 + i}.000000;${i}.000000;1`;
+  const all = Array.from({ length: 100 }, (_, i) => line(i + 1));
+  fs.writeFileSync(path.join(dir, 'uac_4242_rtt.csv'), ['Date_ms;response_time_ms;rtd_no', ...all].join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'uac_4242_.csv'), 'not a response time file\n');
+  assert.deepEqual(sippRtt(dir), { n: 100, p50: 50, p99: 99 });
+  assert.equal(sippRtt(path.join(dir, 'none')), null, 'no folder: null');
+  fs.rmSync(path.join(dir, 'uac_4242_rtt.csv'));
+  assert.equal(sippRtt(dir), null, 'no file: null');
+  fs.rmSync(dir, { recursive: true });
 });

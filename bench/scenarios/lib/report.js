@@ -144,7 +144,8 @@ function callSection(cfg, R) {
     'wtpfd: static trunk pointing straight at the SIPp UAS, no P-CSCF in between. Kamailio: WS client → Kamailio → SIPp UAS, and ' +
     'SIPp UAC → Kamailio → WS client (usrloc lookup). ' +
     `${cfg.callClients.toLocaleString('en')} registered clients; each step offers a rate for ${cfg.callTime} s, calls held ${cfg.callHold} s then BYEd ` +
-    '(by the client outbound, by SIPp inbound). A step is sustained when at least 95 % of the offered calls were placed within its seconds ("placed": the calls placed by then; SIPp inbound places the rest late, and they may still complete) and under 1 % failed; ' +
+    '(by the client outbound, by SIPp inbound). A step is sustained when at least 95 % of the offered calls were placed within its seconds ("placed": the calls placed by then; SIPp inbound places the rest late, and they may still complete), under 1 % failed, ' +
+    `and the median INVITE→200 time (seen by the caller: the client outbound, SIPp inbound, in whole milliseconds) was under ${cfg.callMaxP50} ms (no standing queue); ` +
     `the stepping stops at the first step that is not, then halves the interval between the last sustained step and that one ${cfg.callBisect} times (rows in order of rate). ` +
     `A call SIPp places that waits longer than ${cfg.callRecvTimeout} s for a response fails. CPU µs per call: target CPU over the step / completed calls; ` +
     '"of it kernel": the system time in that figure (/proc/PID/stat), mostly the loopback sends and receives of the call\'s messages.', ''];
@@ -161,7 +162,7 @@ function callSection(cfg, R) {
       for (const s of [...R.calls[kind][dir]].sort((x, y) => x.rate - y.rate)) {
         rows.push([kind, s.rate, s.onTime != null ? s.onTime : s.placed, s.completed, f(s.failPct, 2), f(s.cpuUs, 0), f(s.sysUs, 0), f(s.cpuPct),
           dir === 'out' ? f(s.genPct) : '',
-          dir === 'out' ? f(s.setupP50, 2) : '', dir === 'out' ? f(s.setupP99, 2) : '',
+          f(s.setupP50, 2), f(s.setupP99, 2),
           s.sustained ? 'yes' : 'no', esc([s.errors, s.note].filter(Boolean).join('; '))]);
       }
     }

@@ -324,6 +324,22 @@ function sippStat(file, at) {
   }
 }
 
+// SIPp's response times (-trace_rtt: DIR/<scenario>_<pid>_rtt.csv, one
+// line per call, "date_ms;response_time_ms;rtd", after a header line;
+// SIPp writes them every -rtt_freq calls and not the rest at its exit,
+// hence -rtt_freq 1):
+// { n, p50, p99 } in ms, or null when there is no such file or sample.
+function sippRtt(dir) {
+  try {
+    const f = fs.readdirSync(dir).filter((n) => n.endsWith('_rtt.csv'));
+    const v = f.flatMap((n) => fs.readFileSync(path.join(dir, n), 'utf8').trim().split('\n').slice(1))
+      .map((l) => Number(l.split(';')[1])).filter((x) => Number.isFinite(x));
+    return v.length ? { n: v.length, p50: num(pct(v, 50), 3), p99: num(pct(v, 99), 3) } : null;
+  } catch (e) {
+    return null;
+  }
+}
+
 async function calls(cfg, R) {
   R.calls = {};
   for (const kind of cfg.targets) {
@@ -357,7 +373,8 @@ async function calls(cfg, R) {
             setupP50: x.p50_ms, setupP99: x.p99_ms, errors: errors(b.j, ph),
             cpuPct: num(ph.target.cpu_pct, 1), genPct: num(ph.self.cpu_pct, 1),
           });
-          st.sustained = !b.timedOut && !b.targetDied && st.placed >= 0.95 * rate * cfg.callTime && st.failPct < 1;
+          st.sustained = !b.timedOut && !b.targetDied && st.placed >= 0.95 * rate * cfg.callTime && st.failPct < 1 &&
+            st.setupP50 < cfg.callMaxP50;
         } else {
           st.sustained = false;
           st.errors = errors(b.j);
@@ -392,6 +409,9 @@ async function calls(cfg, R) {
         await sweep(cfg.callRates, cfg.callBisect, async (rate) => {
           const name = `${label}-in-${rate}`;
           const stat = path.join(dir, `sipp-in-${rate}.csv`);
+          const rttDir = path.join(dir, `sipp-in-${rate}-rtt`);
+          fs.rmSync(rttDir, { recursive: true, force: true });
+          fs.mkdirSync(rttDir, { recursive: true });
           const count = Math.round(rate * cfg.callTime);
           const c0 = t.cpu();
           const k0 = t.sysCpu();
@@ -400,12 +420,13 @@ async function calls(cfg, R) {
             '-r', String(rate), '-m', String(count), '-d', String(Math.round(cfg.callHold * 1000)),
             '-nostdin', '-trace_stat', '-stf', stat, '-fd', '1', '-default_behaviors', 'all,-abortunexp',
             '-recv_timeout', String(cfg.callRecvTimeout * 1000), '-timeout', `${Math.ceil(cfg.callTime + cfg.callHold + 60)}s`, '-timeout_error',
-            '-trace_err', '-error_file', path.join(dir, `sipp-in-${rate}-errors.log`)],
-          { log: path.join(cfg.runDir, 'logs', `${name}.txt`), timeoutS: cfg.callTime + cfg.callHold + 90, cwd: dir });
+            '-trace_err', '-error_file', path.join(dir, `sipp-in-${rate}-errors.log`), '-trace_rtt', '-rtt_freq', '1'],
+          { log: path.join(cfg.runDir, 'logs', `${name}.txt`), timeoutS: cfg.callTime + cfg.callHold + 90, cwd: rttDir });
           const cpu = t.cpu() - c0;
           const kcpu = t.sysCpu() - k0;
           const s = sippStat(stat, cfg.callTime);
-          const st = { rate, seconds: num(r.seconds, 1) };
+          const rtt = sippRtt(rttDir);
+          const st = { rate, seconds: num(r.seconds, 1), setupP50: rtt && rtt.p50, setupP99: rtt && rtt.p99 };
           if (s) {
             Object.assign(st, {
               placed: s.outgoing, completed: s.ok, failed: s.outgoing - s.ok,
@@ -419,7 +440,8 @@ async function calls(cfg, R) {
             // target holds its calls up to SIPp's concurrency limit)
             st.onTime = s.placedAt;
             st.sustained = !r.timedOut && s.outgoing === count && s.placedAt >= 0.95 * count && st.failPct < 1 &&
-              r.seconds <= cfg.callTime + cfg.callHold + cfg.callRecvTimeout + 5 && !t.died();
+              r.seconds <= cfg.callTime + cfg.callHold + cfg.callRecvTimeout + 5 && !t.died() &&
+              st.setupP50 !== null && st.setupP50 < cfg.callMaxP50;
           } else {
             st.sustained = false;
           }
@@ -520,4 +542,4 @@ async function ringGroup(cfg, R) {
   say(`ring group: ${res.complete || 0}/${res.reps} complete; fan-out p50 ${res.fanout && res.fanout.p50} ms, CANCELs p50 ${res.cancel && res.cancel.p50} ms ${res.note || ''}`);
 }
 
-module.exports = { scale, registration, calls, ringGroup, pct, sweep, sippStat };
+module.exports = { scale, registration, calls, ringGroup, pct, sweep, sippStat, sippRtt };
