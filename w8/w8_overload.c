@@ -52,23 +52,25 @@ void w8_overload_tick(struct w8_trunk *t)
 {
 	int64_t now = g_get_monotonic_time();
 	unsigned long fresh = t->overload_refused - t->overload_logged;
+	bool begun = t->overload_log_at != 0;   /* logged as begun */
 	const char *name = t->conf->name;
 
-	if (!t->overload_log_at && (t->overloaded || fresh)) {
+	if (!t->overloaded && !fresh) {
+		if (begun)
+			log_warn("w8", 0, "trunk %s: no longer overloaded: %zu "
+				 "answered calls await their ACK; %lu INVITEs "
+				 "from IMS were refused", name, t->acks_pending,
+				 t->overload_refused - t->overload_began);
+		t->overload_log_at = 0;
+		return;
+	}
+	if (!begun) {
 		log_warn("w8", 0, "trunk %s: overloaded: %zu answered calls from "
 			 "IMS await their ACK (overload_pending_acks %d): new "
 			 "INVITEs from IMS get 503; %lu so far", name,
 			 t->acks_pending, t->conf->overload_pending_acks, fresh);
 		t->overload_began = t->overload_logged;
-	} else if (t->overload_log_at && !t->overloaded && !fresh) {
-		log_warn("w8", 0, "trunk %s: no longer overloaded: %zu answered "
-			 "calls await their ACK; %lu INVITEs from IMS were refused",
-			 name, t->acks_pending,
-			 t->overload_refused - t->overload_began);
-		t->overload_log_at = 0;
-		return;
-	} else if (!t->overload_log_at ||
-		   now - t->overload_log_at < W8_OVERLOAD_LOG_S * G_USEC_PER_SEC) {
+	} else if (now - t->overload_log_at < W8_OVERLOAD_LOG_S * G_USEC_PER_SEC) {
 		return;
 	} else {
 		log_warn("w8", 0, "trunk %s: overload: %lu INVITEs from IMS "
