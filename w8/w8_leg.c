@@ -22,8 +22,7 @@
 
 void w8_leg_free(struct w8_leg *leg)
 {
-	if (!leg->loop)
-		w8_overload_ack_wait(leg, false);
+	w8_overload_ack_wait(leg, false);
 	if (leg->le_prev) {         /* off the trunk's list */
 		*leg->le_prev = leg->le_next;
 		if (leg->le_next)

@@ -28,11 +28,13 @@
 
 void w8_overload_ack_wait(struct w8_leg *leg, bool waiting)
 {
-	struct w8_trunk *t = leg->trunk;
-	size_t limit = (size_t)t->conf->overload_pending_acks;
+	struct w8_trunk *t;
+	size_t limit;
 
 	if (leg->awaiting_ack == waiting)
 		return;
+	t = leg->trunk;
+	limit = (size_t)t->conf->overload_pending_acks;
 	leg->awaiting_ack = waiting;
 	if (waiting && ++t->acks_pending >= limit && limit)
 		t->overloaded = true;

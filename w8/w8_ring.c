@@ -16,7 +16,6 @@
 #include "w8_priv.h"
 #include "conf/conf.h"
 
-#include <errno.h>
 #include <string.h>
 #include <glib.h>
 #include <sofia-sip/su_alloc.h>
