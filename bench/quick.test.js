@@ -63,6 +63,13 @@ function checkRun(r, n, minCalls = 10) {
   assert.equal(j.result.clients, n);
   assert.equal(j.result.registered, n);
   assert.ok(j.result.register_time_s > 0);
+  // the steady rate, between the tenth and the nine-tenths of the clients,
+  // follows the ramp of 500 clients a second (none with under 10 clients)
+  if (n >= 10)
+    assert.ok(j.result.register_steady_rate_per_s > 250 && j.result.register_steady_rate_per_s < 750,
+      `steady rate ${j.result.register_steady_rate_per_s}/s at a ramp of 500/s`);
+  else
+    assert.equal(j.result.register_steady_rate_per_s, -1);
   assert.equal(j.errors.total, 0, JSON.stringify(j.errors));
   assert.deepEqual(j.errors.by_status, {});
   assert.deepEqual(j.errors.by_kind, {});
@@ -110,15 +117,17 @@ describe('wtpf-bench quick mode against wtpfd', { timeout: 90000 }, () => {
       '--jwt-alg', 'HS256', '--jwt-key', path.join(b.gw.dir, 'hs256.key'), '--jwt-iss', ISS.hs]);
     checkRun(r, CLIENTS);
     assert.equal(r.json.config.transport, 'ws');
+    assert.equal(r.json.config.contexts, 1, 'one lws context per 500 clients');
   });
 
-  test('wss, ES256 tokens, four source addresses', async () => {
-    const r = await bench(['--url', b.gw.wssUrl, '--insecure', '--local-addrs', '127.0.0.1-127.0.0.4',
+  test('wss, ES256 tokens, four source addresses, clients over three lws contexts', async () => {
+    const r = await bench(['--url', b.gw.wssUrl, '--insecure', '--local-addrs', '127.0.0.1-127.0.0.4', '--contexts', '3',
       ...common(b.gw, CLIENTS), '--user', 'ec%05u',
       '--jwt-alg', 'ES256', '--jwt-key', path.resolve(LIB, '../../data/jwt/ec1.key'), '--jwt-iss', ISS.ec]);
     checkRun(r, CLIENTS);
     assert.equal(r.json.config.transport, 'wss');
     assert.equal(r.json.config.local_addrs, 4);
+    assert.equal(r.json.config.contexts, 3);
   });
 
   test('ws, digest: users challenged, registered and calling', async () => {

@@ -45,15 +45,31 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
+/* The number of contexts for @p o: --contexts, or one per
+ * BENCH_CLIENTS_PER_CONTEXT clients. */
+static size_t contexts_wanted(const struct bopts *o)
+{
+	size_t n = o->contexts > 0 ? (size_t)o->contexts :
+		   ((size_t)o->clients + BENCH_CLIENTS_PER_CONTEXT - 1) /
+		   BENCH_CLIENTS_PER_CONTEXT;
+
+	return n < 1 ? 1 : n > BOPTS_MAX_CONTEXTS ? BOPTS_MAX_CONTEXTS : n;
+}
+
+/* Each lws context holds a few descriptors of its own (its wake-up pipe). */
+#define FDS_PER_CONTEXT 4
+
 /* Sets the soft descriptor limit to what the clients need (a margin over
- * one each), at most the hard limit; warns when they will not fit. Not
- * higher, even if it was: Debian's libwebsockets walks a table of that
- * many slots on every connect and close (a debug check). */
-static void raise_nofile(size_t clients)
+ * one each, and the contexts' own), at most the hard limit; warns when
+ * they will not fit. Not higher, even if it was: Debian's libwebsockets
+ * walks a table of that many slots on every connect and close (a debug
+ * check). */
+static void raise_nofile(size_t clients, size_t contexts)
 {
 	unsigned long got;
 
-	(void)fdlimit_fit((unsigned long)clients + 64, &got);
+	(void)fdlimit_fit((unsigned long)(clients + 64 + contexts *
+					  FDS_PER_CONTEXT), &got);
 	if (clients + 32 > got)
 		fprintf(stderr, "wtpf-bench: warning: %zu clients but only %lu "
 			"file descriptors (ulimit -Hn)\n", clients, got);
@@ -64,6 +80,7 @@ static int lws_create(struct bench *b)
 	const struct bopts *o = b->o;
 	struct lws_context_creation_info info;
 	int level = LLL_ERR;
+	size_t want = contexts_wanted(o);
 
 	if (o->verbose >= 2)
 		level |= LLL_WARN;
@@ -90,13 +107,15 @@ static int lws_create(struct bench *b)
 	info.retry_and_idle_policy = &no_validity;
 	info.timeout_secs = (unsigned)ceil(o->timeout);
 	info.connect_timeout_secs = (unsigned)ceil(o->timeout);
-	b->lws = lws_create_context(&info);
-	if (!b->lws) {
-		fprintf(stderr, "wtpf-bench: cannot create the WebSocket "
-			"context (is libwebsockets-evlib-ev installed?)\n");
-		return ENOMEM;
+	for (b->nlws = 0; b->nlws < want; b->nlws++) {
+		b->lws[b->nlws] = lws_create_context(&info);
+		if (!b->lws[b->nlws]) {
+			fprintf(stderr, "wtpf-bench: cannot create the WebSocket "
+				"context (is libwebsockets-evlib-ev installed?)\n");
+			return ENOMEM;
+		}
 	}
-	return btimer_init(b->lws);
+	return btimer_init(b->lws[0]);
 }
 
 int bench_create(struct bench **bp, const struct bopts *o)
@@ -109,7 +128,7 @@ int bench_create(struct bench **bp, const struct bopts *o)
 	b->o = o;
 	b->via_transport = o->tls ? "WSS" : "WS";
 	b->t_start = btimer_now();
-	raise_nofile((size_t)o->clients);
+	raise_nofile((size_t)o->clients, contexts_wanted(o));
 	if (o->auth_kind == BOPTS_AUTH_BEARER &&
 	    (err = bauth_jwt_create(&b->jwt, o->jwt_alg, o->jwt_key, o->jwt_iss,
 				    o->jwt_aud, o->jwt_ttl)))
@@ -170,11 +189,9 @@ void bench_destroy(struct bench *b)
 {
 	if (!b)
 		return;
-	if (b->lws) {
-		/* closes what is still open; callbacks still find clients */
-		lws_context_destroy(b->lws);
-		b->lws = NULL;
-	}
+	/* closes what is still open; callbacks still find clients */
+	while (b->nlws)
+		lws_context_destroy(b->lws[--b->nlws]);
 	if (b->loop)
 		ev_loop_destroy(b->loop);
 	btimer_fini();
@@ -183,4 +200,24 @@ void bench_destroy(struct bench *b)
 	free(b->clients);
 	bauth_jwt_free(b->jwt);
 	free(b);
+}
+
+void bench_reg_marks(const struct bench *b, size_t marks[2])
+{
+	size_t tenth = b->nclients / 10;
+
+	marks[0] = tenth;
+	marks[1] = tenth ? b->nclients - tenth : 0;
+}
+
+double bench_reg_steady_rate(const struct bench *b)
+{
+	size_t marks[2];
+
+	bench_reg_marks(b, marks);
+	if (!marks[0] || b->reg_failed || !b->t_reg_ninth ||
+	    b->t_reg_ninth <= b->t_reg_tenth)
+		return -1;
+	return (double)(marks[1] - marks[0]) * 1e6 /
+	       (double)(b->t_reg_ninth - b->t_reg_tenth);
 }

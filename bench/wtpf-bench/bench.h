@@ -7,8 +7,9 @@
  *
  * One process, one thread, one libev loop (epoll on Linux: a wake-up costs
  * what is ready, not what is open, which matters with tens of thousands of
- * connections) that libwebsockets runs on as a foreign loop; timers are
- * timer.h's heap on one lws scheduled callback.
+ * connections) that libwebsockets runs on as a foreign loop, with the
+ * clients spread over several lws contexts (see BENCH_CLIENTS_PER_CONTEXT);
+ * timers are timer.h's heap on one lws scheduled callback of the first.
  *
  * Ownership: bench_create() returns a run the caller frees with
  * bench_destroy(); the options are borrowed and must outlive it.
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench/wtpf-bench/opts.h"
 #include "bench/wtpf-bench/proc.h"
 
 struct bopts;
@@ -28,6 +30,15 @@ struct bauth_jwt;
 struct lws_context;
 
 #define BENCH_MAX_STEPS 33
+
+/*
+ * libwebsockets 4.1 keeps each context's timeouts in one list sorted by
+ * expiry, and inserts by walking it from the head: with thousands of
+ * connections opening at once, that walk took half of the generator's
+ * CPU. The clients are therefore spread over several contexts on the one
+ * event loop, each with its own, shorter list.
+ */
+#define BENCH_CLIENTS_PER_CONTEXT 500
 
 /** The state at the start of a phase (and, last, at the end of the run). */
 struct bench_step {
@@ -40,7 +51,8 @@ struct bench_step {
 /** A run. Gauges are kept exact by the client and call modules. */
 struct bench {
 	const struct bopts *o;
-	struct lws_context *lws;
+	struct lws_context *lws[BOPTS_MAX_CONTEXTS];
+	size_t nlws;                    /**< contexts in lws[] */
 	void *loop;                     /**< struct ev_loop * */
 	struct bauth_jwt *jwt;          /**< NULL unless --auth bearer */
 	struct bclient *clients;
@@ -60,6 +72,9 @@ struct bench {
 
 	uint64_t t_start;       /**< run start (monotonic microseconds) */
 	uint64_t t_all_registered;  /**< when the last client registered */
+	size_t reg_ok;          /**< clients whose first registration succeeded */
+	uint64_t t_reg_tenth;   /**< when reg_ok reached bench_reg_marks()[0] */
+	uint64_t t_reg_ninth;   /**< ... and bench_reg_marks()[1] (0: not yet) */
 	struct bench_step steps[BENCH_MAX_STEPS];
 	size_t nsteps;
 	bool interrupted;       /**< SIGINT/SIGTERM ended the run early */
@@ -95,5 +110,19 @@ void bench_destroy(struct bench *b);
 
 /** Monotonic microseconds since @p b started. */
 uint64_t bench_elapsed(const struct bench *b);
+
+/**
+ * The counts of first registrations that bound the steady part of the
+ * register phase: marks[0] at a tenth of the clients, marks[1] at nine
+ * tenths (both 0 with fewer than 10 clients). Between the two, the
+ * clients in flight stay at --max-pending: no filling, no draining.
+ */
+void bench_reg_marks(const struct bench *b, size_t marks[2]);
+
+/**
+ * First registrations per second between the two marks above, or -1 when
+ * a mark was not reached or a registration failed.
+ */
+double bench_reg_steady_rate(const struct bench *b);
 
 #endif

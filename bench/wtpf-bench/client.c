@@ -147,7 +147,15 @@ static void initial_done(struct bclient *c, bool ok)
 		return;
 	b->reg_done++;
 	if (ok) {
+		size_t marks[2];
+
 		c->ever_registered = true;
+		bench_reg_marks(b, marks);
+		b->reg_ok++;
+		if (b->reg_ok == marks[0])
+			b->t_reg_tenth = btimer_now();
+		if (b->reg_ok == marks[1])
+			b->t_reg_ninth = btimer_now();
 		if (b->reg_done == b->nclients)
 			b->t_all_registered = btimer_now();
 	} else {
@@ -522,7 +530,7 @@ int bclient_start(struct bclient *c)
 	if (c->state != BCS_IDLE)
 		return EALREADY;
 	memset(&i, 0, sizeof i);
-	i.context = b->lws;
+	i.context = b->lws[c->idx % b->nlws];
 	i.address = o->host;
 	i.port = o->port;
 	i.path = o->path;

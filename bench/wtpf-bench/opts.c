@@ -55,6 +55,9 @@ static const struct opt_def defs[] = {
 	  "connections plus registrations started per second (0: all at once)" },
 	{ "max-pending", OT_INT, O(max_pending), "1000", 1, 1000000, "N",
 	  "at most N clients connecting or registering at a time" },
+	{ "contexts", OT_INT, O(contexts), "0", 0, BOPTS_MAX_CONTEXTS, "N",
+	  "libwebsockets contexts the clients are spread over (0: one per"
+	  " 500 clients)" },
 	{ "local-addrs", OT_STR, O(local_addrs), "", 0, 0, "A-B,C",
 	  "source IPv4 addresses, ranges and lists (e.g. 127.0.0.1-127.0.0.50),"
 	  " used in turn" },

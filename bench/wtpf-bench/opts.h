@@ -10,6 +10,9 @@
 #ifndef WTPF_BENCH_OPTS_H
 #define WTPF_BENCH_OPTS_H
 
+/** The most libwebsockets contexts (--contexts) a run spreads clients over. */
+#define BOPTS_MAX_CONTEXTS 64
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,6 +32,7 @@ struct bopts {
 	int clients;
 	double ramp;
 	int max_pending;
+	int contexts;
 	const char *local_addrs;
 	const char *user;
 	int first_index;

@@ -191,8 +191,9 @@ static json_t *j_phases(const struct bench *b)
 	return a;
 }
 
-static json_t *j_config(const struct bopts *o)
+static json_t *j_config(const struct bench *b)
 {
+	const struct bopts *o = b->o;
 	json_t *c = json_object();
 
 	json_object_set_new(c, "url", json_string(o->url));
@@ -204,6 +205,7 @@ static json_t *j_config(const struct bopts *o)
 	json_object_set_new(c, "max_pending", json_integer(o->max_pending));
 	json_object_set_new(c, "local_addrs", json_integer((json_int_t)
 							   o->naddrs));
+	json_object_set_new(c, "contexts", json_integer((json_int_t)b->nlws));
 	json_object_set_new(c, "auth", json_string(o->auth));
 	if (o->auth_kind == BOPTS_AUTH_BEARER)
 		json_object_set_new(c, "jwt_alg", json_string(o->jwt_alg));
@@ -252,7 +254,7 @@ int breport_json(const struct bench *b, const char *path)
 
 	json_object_set_new(root, "tool", json_string("wtpf-bench"));
 	json_object_set_new(root, "format", json_integer(1));
-	json_object_set_new(root, "config", j_config(b->o));
+	json_object_set_new(root, "config", j_config(b));
 	json_object_set_new(res, "ok", json_boolean(breport_ok(b)));
 	json_object_set_new(res, "interrupted", json_boolean(b->interrupted));
 	json_object_set_new(res, "clients", json_integer((json_int_t)
@@ -262,6 +264,8 @@ int breport_json(const struct bench *b, const char *path)
 	json_object_set_new(res, "register_failed", json_integer((json_int_t)
 								 b->reg_failed));
 	json_object_set_new(res, "register_time_s", j_real(reg_time(b)));
+	json_object_set_new(res, "register_steady_rate_per_s",
+			    j_real(bench_reg_steady_rate(b)));
 	json_object_set_new(res, "errors", json_integer((json_int_t)t->errors));
 	json_object_set_new(res, "duration_s", j_real(dur_s(t)));
 	json_object_set_new(root, "result", res);

@@ -165,7 +165,8 @@ async function registration(cfg, R) {
       const tr = j && j.transactions;
       Object.assign(row, {
         registered: j ? j.result.registered : null,
-        rate: j && j.result.register_time_s ? num(j.result.registered / j.result.register_time_s, 0) : null,
+        rate: j && j.result.register_steady_rate_per_s > 0 ? num(j.result.register_steady_rate_per_s, 0) : null,
+        batchRate: j && j.result.register_time_s > 0 ? num(j.result.registered / j.result.register_time_s, 0) : null,
         cpuUs: reg && j.result.registered ? num((reg.target.cpu_s / j.result.registered) * 1e6, 0) : null,
         cpuPct: reg ? num(reg.target.cpu_pct, 1) : null,
         genPct: reg ? num(reg.self.cpu_pct, 1) : null,
