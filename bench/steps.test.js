@@ -1,12 +1,12 @@
-// bench.steps: how bench/run steps its offered rates and reads SIPp's
-// statistics, on made-up targets and files (no process is started).
+// bench.steps: how bench/run steps its offered rates, reads SIPp's
+// statistics and picks the median of repeated runs, on made-up targets and files (no process is started).
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { sweep, sippStat, sippRtt } = require('./scenarios/lib/scenarios');
+const { sweep, sippStat, sippRtt, medianRun } = require('./scenarios/lib/scenarios');
 
 const RATES = [50, 100, 200, 400, 800, 1200, 1600, 2400, 3200, 4000];
 
@@ -85,4 +85,20 @@ test('reads the median and p99 of SIPp\'s response times (-trace_rtt)', () => {
   fs.rmSync(path.join(dir, 'uac_4242_rtt.csv'));
   assert.equal(sippRtt(dir), null, 'no file: null');
   fs.rmSync(dir, { recursive: true });
+});
+
+test('repeated new-registration runs: the run of median rate, every rate listed', () => {
+  const run = (rate, cpuUs) => ({ key: 'wtpfd', rate, cpuUs });
+  const three = medianRun([run(9000, 90), run(8000, 100), run(10000, 80)]);
+  assert.equal(three.rate, 9000);
+  assert.equal(three.cpuUs, 90, 'the whole row of that run, not a mix');
+  assert.deepEqual(three.runs, [9000, 8000, 10000], 'in the order run');
+  assert.equal(medianRun([run(9000, 90), run(8000, 100)]).rate, 8000, 'even count: the lower middle');
+  // a failed run (no rate) counts as the slowest
+  assert.equal(medianRun([run(null, null), run(8000, 100), run(10000, 80)]).rate, 8000);
+  assert.equal(medianRun([run(null, null), run(null, null), run(10000, 80)]).rate, null);
+  const none = medianRun([{ key: 'k', rate: null, note: 'not run: x' }]);
+  assert.equal(none.note, 'not run: x');
+  assert.deepEqual(none.runs, [null]);
+  assert.equal(medianRun([run(7000, 1)]).rate, 7000);
 });

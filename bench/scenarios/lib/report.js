@@ -97,13 +97,19 @@ function regSection(cfg, R) {
     '(TCP, HTTP upgrade) and a REGISTER; wtpfd verifies a Bearer token in it (and allocates the client a number, kept in its store), ' +
     'Kamailio challenges it (401) and checks the digest response, then saves the binding. ' +
     `No pacing (\`--ramp 0\`), at most ${cfg.newRegPending} clients in flight: the rate is what the target sustained. ` +
-    'new REGISTER/s is the steady rate: registrations between the tenth and the nine-tenths of the clients, over the time between the two, ' +
-    `while ${cfg.newRegPending} clients stay in flight; "whole batch" divides all of them by the time from the generator's start to the last 200, ` +
-    'which adds its start-up and the draining of the last clients. ' +
+    (R.regSteady
+      ? 'new REGISTER/s is the steady rate: registrations between the tenth and the nine-tenths of the clients, over the time between the two, ' +
+        `while ${cfg.newRegPending} clients stay in flight; "whole batch" divides all of them by the time from the generator's start to the last 200, ` +
+        'which adds its start-up and the draining of the last clients. '
+      : `new REGISTER/s is the whole batch: too few clients for a steady part (that needs at least 20 × the ${cfg.newRegPending} in flight). `) +
+    `Each row runs ${cfg.regRepeats} time${cfg.regRepeats > 1 ? 's' : ''}, on a fresh target each time, the rows taking turns ` +
+    '(wtpfd, wtpfd ES256, Kamailio, wtpfd, ...) so that a slower pass of the machine falls on all of them; ' +
+    'the table shows the run of median rate, and "runs" the rate of each. ' +
     'CPU per REGISTER: target CPU seconds over the register phase / registrations.', '');
-  const rows = (R.reg || []).map((r) => [r.key, r.auth, r.registered, f(r.rate, 0), f(r.batchRate, 0), f(r.cpuUs, 0), f(r.cpuPct), f(r.genPct),
+  const rows = (R.reg || []).map((r) => [r.key, r.auth, r.registered, f(r.rate, 0), (r.runs || []).map((x) => f(x, 0)).join(', '),
+    f(r.batchRate, 0), f(r.cpuUs, 0), f(r.cpuPct), f(r.genPct),
     f(r.connectP50, 2), f(r.p50, 2), f(r.p99, 2), r.challenges, esc([r.errors, r.note].filter(Boolean).join('; '))]);
-  out.push(table(['target', 'authentication', 'registered', 'new REGISTER/s', 'whole batch /s', 'CPU µs/REGISTER', 'target CPU %', 'generator CPU %',
+  out.push(table(['target', 'authentication', 'registered', 'new REGISTER/s', 'runs', 'whole batch /s', 'CPU µs/REGISTER', 'target CPU %', 'generator CPU %',
     'connect p50 ms', 'REGISTER p50 ms', 'REGISTER p99 ms', '401 challenges', 'errors / notes'], rows), '');
 
   const sw = R.sweep || {};
