@@ -114,8 +114,9 @@ uint64_t bench_elapsed(const struct bench *b);
 /**
  * The counts of first registrations that bound the steady part of the
  * register phase: marks[0] at a tenth of the clients, marks[1] at nine
- * tenths (both 0 with fewer than 10 clients). Between the two, the
- * clients in flight stay at --max-pending: no filling, no draining.
+ * tenths (both 0 with fewer than 10 clients). Unpaced, with many more
+ * clients than --max-pending, the clients in flight stay at that limit
+ * between the two: no filling, no draining.
  */
 void bench_reg_marks(const struct bench *b, size_t marks[2]);
 
