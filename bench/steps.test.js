@@ -6,7 +6,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { sweep, sippStat, sippRtt, medianRun } = require('./scenarios/lib/scenarios');
+const { sweep, sippStat, sippRtt, medianRun, turns } = require('./scenarios/lib/scenarios');
 
 const RATES = [50, 100, 200, 400, 800, 1200, 1600, 2400, 3200, 4000];
 
@@ -101,4 +101,28 @@ test('repeated new-registration runs: the run of median rate, every rate listed'
   assert.equal(none.note, 'not run: x');
   assert.deepEqual(none.runs, [null]);
   assert.equal(medianRun([run(7000, 1)]).rate, 7000);
+});
+
+test('two sweeps sharing turns: their steps alternate, one at a time, each sweep on its own path', async () => {
+  const turn = turns();
+  const log = [];
+  let running = 0;
+  const step = (who, cap) => async (r) => turn(async () => {
+    assert.equal(running++, 0, 'no two steps at once');
+    log.push(`${who}${r}`);
+    await new Promise((res) => setTimeout(res, who === 'w' ? 3 : 1));
+    running--;
+    return r <= cap;
+  });
+  await Promise.all([
+    sweep([50, 100, 200, 400], 0, step('w', 400), () => false, 0),
+    sweep([50, 100, 200, 400], 0, step('k', 100), () => false, 0),
+  ]);
+  // k stops at its first step past 100; w goes on alone
+  assert.deepEqual(log, ['w50', 'k50', 'w100', 'k100', 'w200', 'k200', 'w400']);
+  // a step that throws does not stop the next one
+  const after = [];
+  await assert.rejects(turn(async () => { throw new Error('boom'); }), /boom/);
+  await turn(async () => after.push('next'));
+  assert.deepEqual(after, ['next']);
 });

@@ -120,7 +120,8 @@ function regSection(cfg, R) {
     return s && s.points.filter((p) => !p.half).every((p) => p.sustained) ? '≥ ' : '';
   };
   out.push(`Refreshes: re-REGISTERs on registered clients (${cfg.sweepClients.toLocaleString('en')} clients) at stepped offered rates ` +
-    `(${cfg.sweepTime} s each, scenario 5; doubling, then up to ${cfg.sweepBisect} halvings of the interval between the last sustained step and the first that was not); the peak is the highest rate ` +
+    `(${cfg.sweepTime} s each, scenario 5; doubling, then up to ${cfg.sweepBisect} halvings of the interval between the last sustained step and the first that was not; ` +
+    'the two targets run side by side and take turns, one step at a time, so that both sweeps see the same passes of the machine); the peak is the highest rate ' +
     `sustained: achieved within 5 % of the offered one, under 1 % failures and a median latency under ${cfg.sweepMaxP50} ms (no standing queue) ` +
     '(Kamailio: the nonce of the first challenge is reused with a growing nc; a stale one is challenged again). ' +
     '"≥" marks a peak at the highest offered step, not a saturation point.', '');

@@ -211,73 +211,107 @@ async function registration(cfg, R) {
   R.reg = variants.map((v) => medianRun(runs.get(v.key)));
   R.regSteady = steadyRegRate(cfg);
 
-  // refreshes at stepped offered rates, one fresh target per kind
+  // refreshes at stepped offered rates: both targets' sweeps at once, one
+  // step at a time, taking turns; then, for each, half of its peak
   R.sweep = {};
-  for (const kind of cfg.targets) {
-    const s = { points: [], peak: null, half: null };
-    R.sweep[kind] = s;
-    const label = `refresh-${kind}`;
-    let t;
-    try {
-      t = await startTarget(cfg, kind, label);
-      const point = async (rate, tag) => {
-        const name = `${label}-${rate}${tag ? `-${tag}` : ''}`;
-        const args = [...clientArgs(cfg, kind, 'ws'), '--clients', cfg.sweepClients, '--ramp', 0,
-          '--max-pending', cfg.regPending, '--refresh-rate', rate, '--refresh-time', cfg.sweepTime];
-        const b = await bench(cfg, name, t, args, Math.ceil(cfg.sweepClients / 100 + cfg.sweepTime * 3 + 90));
-        const ph = phase(b.j, 'refresh');
-        const x = ph && ph.transactions.refresh;
-        const pt = { offered: rate, half: tag === 'half' };
-        if (x) {
-          const failed = Math.max(x.failed, ph.errors ? ph.errors.total : 0);
-          Object.assign(pt, {
-            achieved: num(x.ok / cfg.sweepTime, 0), ok: x.ok, failed,
-            p50: x.p50_ms, p90: x.p90_ms, p99: x.p99_ms, max: x.max_ms,
-            cpuUs: x.ok ? num((ph.target.cpu_s / x.ok) * 1e6, 0) : null,
-            cpuPct: num(ph.target.cpu_pct, 1), genPct: num(ph.self.cpu_pct, 1), errors: errors(b.j, ph),
-          });
-          pt.sustained = !b.timedOut && !b.targetDied && pt.achieved >= 0.95 * rate && failed <= 0.01 * x.ok &&
-            pt.p50 < cfg.sweepMaxP50;
-        } else {
-          pt.sustained = false;
-          pt.errors = errors(b.j);
-        }
-        pt.note = outcome(b);
-        say(`refresh ${kind} offered ${rate}/s: ${pt.achieved}/s, p50 ${pt.p50} ms, p99 ${pt.p99} ms${pt.sustained ? '' : ' (not sustained)'}`);
-        return pt;
-      };
-      await sweep(cfg.sweepRates, cfg.sweepBisect, async (rate) => {
-        const pt = await point(rate);
-        s.points.push(pt);
-        return pt.sustained;
-      }, () => t.died(), 2000);   // what a step past the peak left queued
-      const ok = s.points.filter((p) => p.sustained);
-      if (ok.length) {
-        const best = ok.reduce((a, b) => (b.achieved > a.achieved ? b : a));
-        s.peak = { offered: best.offered, achieved: best.achieved, cpuUs: best.cpuUs, p99: best.p99 };
-        // half of the peak on a fresh target: the saturated step leaves
-        // a backlog behind it
-        const hr = Math.max(1, Math.round(best.achieved / 2));
-        await t.stop();
-        t = null;
-        await P.sleep(2000);
-        t = await startTarget(cfg, kind, `${label}-half`);
-        s.half = await point(hr, 'half');
-        s.points.push(s.half);
-        // once more under a loopback capture started before the clients
-        // connect: the latency the target adds, on the wire at its port
-        await t.stop();
-        t = null;
-        await P.sleep(2000);
-        t = await startTarget(cfg, kind, `${label}-wire`);
-        s.wire = await wirePoint(cfg, kind, `${label}-wire`, () => point(hr, 'wire'));
-      }
-    } catch (e) {
-      s.note = `not run: ${e.message}`;
-      say(`refresh ${kind}: ${s.note}`);
-    } finally {
-      if (t) await t.stop();
+  for (const kind of cfg.targets) R.sweep[kind] = { points: [], peak: null, half: null };
+  const turn = turns();
+  await Promise.all(cfg.targets.map((kind) => refreshSweep(cfg, kind, R.sweep[kind], turn)));
+  for (const kind of cfg.targets) await refreshHalf(cfg, kind, R.sweep[kind]);
+}
+
+// A function that runs the functions given to it one at a time, in the
+// order given, each once the one before has ended; it returns what each
+// returns (a promise).
+function turns() {
+  let last = Promise.resolve();
+  return (fn) => {
+    const run = last.then(fn, fn);
+    last = run.catch(() => {});
+    return run;
+  };
+}
+
+// One refresh step of RATE/s against the running target T: a fresh
+// wtpf-bench registers the sweep's clients, refreshes for the step's
+// seconds and closes. Its point (achieved rate, latency, CPU, sustained).
+async function refreshPoint(cfg, kind, label, t, rate, tag) {
+  const name = `${label}-${rate}${tag ? `-${tag}` : ''}`;
+  const args = [...clientArgs(cfg, kind, 'ws'), '--clients', cfg.sweepClients, '--ramp', 0,
+    '--max-pending', cfg.regPending, '--refresh-rate', rate, '--refresh-time', cfg.sweepTime];
+  const b = await bench(cfg, name, t, args, Math.ceil(cfg.sweepClients / 100 + cfg.sweepTime * 3 + 90));
+  const ph = phase(b.j, 'refresh');
+  const x = ph && ph.transactions.refresh;
+  const pt = { offered: rate, half: tag === 'half' };
+  if (x) {
+    const failed = Math.max(x.failed, ph.errors ? ph.errors.total : 0);
+    Object.assign(pt, {
+      achieved: num(x.ok / cfg.sweepTime, 0), ok: x.ok, failed,
+      p50: x.p50_ms, p90: x.p90_ms, p99: x.p99_ms, max: x.max_ms,
+      cpuUs: x.ok ? num((ph.target.cpu_s / x.ok) * 1e6, 0) : null,
+      cpuPct: num(ph.target.cpu_pct, 1), genPct: num(ph.self.cpu_pct, 1), errors: errors(b.j, ph),
+    });
+    pt.sustained = !b.timedOut && !b.targetDied && pt.achieved >= 0.95 * rate && failed <= 0.01 * x.ok &&
+      pt.p50 < cfg.sweepMaxP50;
+  } else {
+    pt.sustained = false;
+    pt.errors = errors(b.j);
+  }
+  pt.note = outcome(b);
+  say(`refresh ${kind} offered ${rate}/s: ${pt.achieved}/s, p50 ${pt.p50} ms, p99 ${pt.p99} ms${pt.sustained ? '' : ' (not sustained)'}`);
+  return pt;
+}
+
+// The refresh sweep of KIND on a target of its own, into S (points and
+// peak); each start, step and stop waits for its TURN.
+async function refreshSweep(cfg, kind, s, turn) {
+  const label = `refresh-${kind}`;
+  let t;
+  try {
+    t = await turn(() => startTarget(cfg, kind, label));
+    await sweep(cfg.sweepRates, cfg.sweepBisect, async (rate) => {
+      const pt = await turn(() => refreshPoint(cfg, kind, label, t, rate));
+      s.points.push(pt);
+      return pt.sustained;
+    }, () => t.died(), 2000);   // what a step past the peak left queued
+    const ok = s.points.filter((p) => p.sustained);
+    if (ok.length) {
+      const best = ok.reduce((a, b) => (b.achieved > a.achieved ? b : a));
+      s.peak = { offered: best.offered, achieved: best.achieved, cpuUs: best.cpuUs, p99: best.p99 };
     }
+  } catch (e) {
+    s.note = `not run: ${e.message}`;
+    say(`refresh ${kind}: ${s.note}`);
+  } finally {
+    if (t) await turn(() => t.stop());
+  }
+}
+
+// Half of KIND's refresh peak in S, on a fresh target (the saturated step
+// leaves a backlog behind it), then once more under a loopback capture
+// started before the clients connect: the latency the target adds, on
+// the wire at its port.
+async function refreshHalf(cfg, kind, s) {
+  if (!s.peak) return;
+  const label = `refresh-${kind}`;
+  const hr = Math.max(1, Math.round(s.peak.achieved / 2));
+  let t;
+  try {
+    await P.sleep(2000);
+    t = await startTarget(cfg, kind, `${label}-half`);
+    s.half = await refreshPoint(cfg, kind, label, t, hr, 'half');
+    s.points.push(s.half);
+    await t.stop();
+    t = null;
+    await P.sleep(2000);
+    t = await startTarget(cfg, kind, `${label}-wire`);
+    const wt = t;
+    s.wire = await wirePoint(cfg, kind, `${label}-wire`, () => refreshPoint(cfg, kind, label, wt, hr, 'wire'));
+  } catch (e) {
+    s.note = `not run: ${e.message}`;
+    say(`refresh ${kind}: ${s.note}`);
+  } finally {
+    if (t) await t.stop();
   }
 }
 
@@ -570,4 +604,4 @@ async function ringGroup(cfg, R) {
   say(`ring group: ${res.complete || 0}/${res.reps} complete; fan-out p50 ${res.fanout && res.fanout.p50} ms, CANCELs p50 ${res.cancel && res.cancel.p50} ms ${res.note || ''}`);
 }
 
-module.exports = { scale, registration, calls, ringGroup, pct, sweep, sippStat, sippRtt, medianRun };
+module.exports = { scale, registration, calls, ringGroup, pct, sweep, sippStat, sippRtt, medianRun, turns };
