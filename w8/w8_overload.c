@@ -67,10 +67,12 @@ void w8_overload_tick(struct w8_trunk *t)
 		return;
 	}
 	if (!begun) {
-		log_warn("w8", 0, "trunk %s: overloaded: %zu answered calls from "
-			 "IMS await their ACK (overload_pending_acks %d): new "
-			 "INVITEs from IMS get 503; %lu so far", name,
-			 t->acks_pending, t->conf->overload_pending_acks, fresh);
+		/* the count now may be below the limit it reached */
+		log_warn("w8", 0, "trunk %s: overloaded: answered calls from "
+			 "IMS awaiting their ACK reached overload_pending_acks "
+			 "(%d; %zu now): new INVITEs from IMS get 503; %lu so "
+			 "far", name, t->conf->overload_pending_acks,
+			 t->acks_pending, fresh);
 		t->overload_began = t->overload_logged;
 	} else if (now - t->overload_log_at < W8_OVERLOAD_LOG_S * G_USEC_PER_SEC) {
 		return;

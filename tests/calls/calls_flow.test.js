@@ -381,7 +381,7 @@ describe('§4.4 the trunk refuses INVITEs from IMS while answered calls await th
     const seen = await wic.c.quiet(300);
     assert.deepEqual(seen.filter((m) => m.method === 'INVITE'), [], 'the refused call reaches no browser');
     assert.equal(await st.gw.metric('wtpf_trunk_overload_refused_total{trunk="ims"}'), 1, 'one INVITE refused');
-    await st.gw.waitLog(/trunk ims: overloaded: 1 answered calls from IMS await their ACK \(overload_pending_acks 1\)/,
+    await st.gw.waitLog(/trunk ims: overloaded: answered calls from IMS awaiting their ACK reached overload_pending_acks \(1; 1 now\)/,
       3000, mark);
 
     // The ACK comes (3 s after the 200): the trunk takes calls again.

@@ -130,9 +130,9 @@ static void test_log_lines(void **state)
 	assert_tick(&f->t, NULL);                     /* nothing happened */
 	wait_acks(f, 0, 2, true);
 	assert_true(w8_overload_refuse(&f->t));
-	assert_tick(&f->t, "trunk ims: overloaded: 2 answered calls from IMS "
-		    "await their ACK (overload_pending_acks 2): new INVITEs "
-		    "from IMS get 503; 1 so far");
+	assert_tick(&f->t, "trunk ims: overloaded: answered calls from IMS "
+		    "awaiting their ACK reached overload_pending_acks (2; 2 "
+		    "now): new INVITEs from IMS get 503; 1 so far");
 	assert_true(w8_overload_refuse(&f->t));
 	assert_true(w8_overload_refuse(&f->t));
 	assert_tick(&f->t, NULL);                     /* within 10 s: quiet */
