@@ -112,22 +112,22 @@ describe('wtpf-bench quick mode against wtpfd', { timeout: 90000 }, () => {
     b.gw.cleanup();
   });
 
-  test('ws, HS256 tokens: 50 clients register, refresh and call each other', async () => {
-    const r = await bench(['--url', b.gw.wsUrl, ...common(b.gw, CLIENTS),
+  test('ws, HS256 tokens: 50 clients over three lws contexts register, refresh and call each other', async () => {
+    const r = await bench(['--url', b.gw.wsUrl, ...common(b.gw, CLIENTS), '--contexts', '3',
       '--jwt-alg', 'HS256', '--jwt-key', path.join(b.gw.dir, 'hs256.key'), '--jwt-iss', ISS.hs]);
     checkRun(r, CLIENTS);
     assert.equal(r.json.config.transport, 'ws');
-    assert.equal(r.json.config.contexts, 1, 'one lws context per 500 clients');
+    assert.equal(r.json.config.contexts, 3, 'the clients, calling each other, over three lws contexts');
   });
 
-  test('wss, ES256 tokens, four source addresses, clients over three lws contexts', async () => {
+  test('wss, ES256 tokens, four source addresses, one lws context whatever is asked', async () => {
     const r = await bench(['--url', b.gw.wssUrl, '--insecure', '--local-addrs', '127.0.0.1-127.0.0.4', '--contexts', '3',
       ...common(b.gw, CLIENTS), '--user', 'ec%05u',
       '--jwt-alg', 'ES256', '--jwt-key', path.resolve(LIB, '../../data/jwt/ec1.key'), '--jwt-iss', ISS.ec]);
     checkRun(r, CLIENTS);
     assert.equal(r.json.config.transport, 'wss');
     assert.equal(r.json.config.local_addrs, 4);
-    assert.equal(r.json.config.contexts, 3);
+    assert.equal(r.json.config.contexts, 1, 'over wss, one context');
   });
 
   test('ws, digest: users challenged, registered and calling', async () => {
@@ -135,6 +135,7 @@ describe('wtpf-bench quick mode against wtpfd', { timeout: 90000 }, () => {
       '--call-hold', '0.1', '--user', 'dig%u', '--auth', 'digest', '--password', 'pw']);
     checkRun(r, 4, 4);
     assert.ok(r.json.counters.digest_challenges >= 4);
+    assert.equal(r.json.config.contexts, 1, 'one lws context per 500 clients');
   });
 
   test('a loopback capture of the run: reg_pcap.py pairs every REGISTER with its 200 on the wire', async () => {

@@ -57,7 +57,7 @@ static const struct opt_def defs[] = {
 	  "at most N clients connecting or registering at a time" },
 	{ "contexts", OT_INT, O(contexts), "0", 0, BOPTS_MAX_CONTEXTS, "N",
 	  "libwebsockets contexts the clients are spread over (0: one per"
-	  " 500 clients)" },
+	  " 500 clients; always one over wss)" },
 	{ "local-addrs", OT_STR, O(local_addrs), "", 0, 0, "A-B,C",
 	  "source IPv4 addresses, ranges and lists (e.g. 127.0.0.1-127.0.0.50),"
 	  " used in turn" },
