@@ -51,13 +51,13 @@ static const struct lws_protocols protocols[] = {
  * behind when they are destroyed (seen by LeakSanitizer). */
 static size_t contexts_wanted(const struct bopts *o)
 {
-	size_t n = o->contexts > 0 ? (size_t)o->contexts :
-		   ((size_t)o->clients + BENCH_CLIENTS_PER_CONTEXT - 1) /
-		   BENCH_CLIENTS_PER_CONTEXT;
+	size_t n;
 
 	if (o->tls)
 		return 1;
-
+	n = o->contexts > 0 ? (size_t)o->contexts :
+	    ((size_t)o->clients + BENCH_CLIENTS_PER_CONTEXT - 1) /
+	    BENCH_CLIENTS_PER_CONTEXT;
 	return n < 1 ? 1 : n > BOPTS_MAX_CONTEXTS ? BOPTS_MAX_CONTEXTS : n;
 }
 

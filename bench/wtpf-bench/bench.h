@@ -24,7 +24,6 @@
 #include "bench/wtpf-bench/opts.h"
 #include "bench/wtpf-bench/proc.h"
 
-struct bopts;
 struct bclient;
 struct bauth_jwt;
 struct lws_context;
